@@ -1,0 +1,3 @@
+module github.com/lynnet/lyn
+
+go 1.26

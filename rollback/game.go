@@ -19,6 +19,9 @@ type Game[I comparable] interface {
 	Load(state []byte) error
 	// Advance runs one frame with one input per player, indexed by Player.
 	// The slice is owned by the engine and valid only during the call.
+	// The next state may depend on an input's Status being Disconnected, but
+	// never on Confirmed versus Predicted: a correctly predicted frame is not
+	// simulated again, so that difference would stay in the state.
 	Advance(inputs []PlayerInput[I])
 }
 

@@ -72,6 +72,7 @@ type Session[I comparable] struct {
 	msg           Message[I]
 
 	framesAhead    float32
+	timeSyncDirty  bool
 	lastTimeSyncEv time.Time
 
 	events eventQueue
@@ -266,9 +267,11 @@ func (s *Session[I]) SetInputDelay(frames int) error {
 	return nil
 }
 
-// AddLocalInput sets the input of a local player for the next frame this
-// session advances. The input is copied. If AdvanceFrame does not advance,
-// the input stays set for the next try.
+// AddLocalInput sets the input of a local player for the next call to
+// AdvanceFrame, which sends it for frame Frame()+InputDelay(). The input is
+// copied. Add one for every local player before every AdvanceFrame; while the
+// session stalls (ErrPredictionLimit) the frame's input has already been
+// sent, and inputs added meanwhile are dropped as a shrunk delay would.
 func (s *Session[I]) AddLocalInput(p Player, in I) error {
 	if s.closed {
 		return ErrClosed
@@ -347,6 +350,10 @@ func (s *Session[I]) AdvanceFrame() error {
 		err = s.advance()
 	}
 	s.updateConfirmed()
+	if s.timeSyncDirty {
+		s.timeSyncDirty = false
+		s.updateTimeSync(now)
+	}
 	sendSum := s.outSumRepeats > 0
 	if sendSum {
 		s.outSumRepeats--
@@ -356,14 +363,43 @@ func (s *Session[I]) AdvanceFrame() error {
 	return err
 }
 
-// advance commits the staged local inputs and advances one frame.
+// advance commits the staged local inputs, then advances one frame if no
+// remote input would be predicted too far ahead. The local inputs are
+// committed (and sent) even when it cannot advance: in lockstep every peer
+// waits for the others' input of the very frame it is sending its own for.
 func (s *Session[I]) advance() error {
 	for i := range s.local {
 		if !s.stagedSet[i] {
 			return ErrMissingLocalInput
 		}
 	}
-	// Every remote input this frame needs must be received or predictable.
+	// The local input lands at frame+delay. Frames skipped because the delay
+	// grew repeat the previous input; a shrunk delay drops inputs until the
+	// frames catch up.
+	target := s.frame + Frame(s.delay)
+	if target > s.localLast {
+		if int(target-s.confirmed) >= s.histMask {
+			s.stats.Stalls++
+			return ErrPredictionLimit // peers are too far behind acknowledging
+		}
+		for f := s.localLast + 1; f <= target; f++ {
+			for i, p := range s.local {
+				pl := &s.players[p]
+				switch {
+				case f == target:
+					pl.inputs[int(f)&s.histMask] = s.staged[i]
+				case f > 0:
+					pl.inputs[int(f)&s.histMask] = pl.inputs[int(f-1)&s.histMask]
+				default:
+					var zero I
+					pl.inputs[int(f)&s.histMask] = zero
+				}
+				pl.lastReceived = f
+			}
+		}
+		s.localLast = target
+	}
+	clear(s.stagedSet)
 	for p := range s.players {
 		pl := &s.players[p]
 		if pl.peerIdx < 0 || (pl.agreed && s.frame >= pl.disconnectFrame) {
@@ -374,31 +410,6 @@ func (s *Session[I]) advance() error {
 			return ErrPredictionLimit
 		}
 	}
-	// The local input lands at frame+delay. Frames skipped because the delay
-	// grew repeat the previous input; a shrunk delay drops inputs instead.
-	target := s.frame + Frame(s.delay)
-	if target > s.localLast {
-		if int(target-s.confirmed) >= len(s.players[0].inputs) {
-			s.stats.Stalls++
-			return ErrPredictionLimit // peers are too far behind acknowledging
-		}
-		for f := s.localLast + 1; f <= target; f++ {
-			for i, p := range s.local {
-				pl := &s.players[p]
-				if f == target {
-					pl.inputs[int(f)&s.histMask] = s.staged[i]
-				} else if f > 0 {
-					pl.inputs[int(f)&s.histMask] = pl.inputs[int(f-1)&s.histMask]
-				} else {
-					var zero I
-					pl.inputs[int(f)&s.histMask] = zero
-				}
-				pl.lastReceived = f
-			}
-		}
-		s.localLast = target
-	}
-	clear(s.stagedSet)
 	s.step()
 	s.stats.FramesAdvanced++
 	return nil
@@ -514,7 +525,9 @@ func (s *Session[I]) updateConfirmed() {
 		// The checksum of the state at a checksum frame comes before that
 		// frame's inputs: it needs the state simulated, with final inputs.
 		if s.checksumsOn && next > s.sumDone && next > 0 && int(next)%s.cfg.ChecksumInterval == 0 {
-			if next > s.frame || next-1 > s.confirmed {
+			// The state at s.frame is the game's live state, saved only when
+			// the frame is advanced.
+			if next >= s.frame || next-1 > s.confirmed {
 				return
 			}
 			s.confirmChecksum(next)

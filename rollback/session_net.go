@@ -175,7 +175,7 @@ func (s *Session[I]) handleInput(q int, m *Message[I], now time.Time) {
 		rp.pongPending, rp.pongTime, rp.pongHeardAt = true, m.PingTime, now
 		rp.remoteFrame, rp.remoteFrameAt, rp.remoteAdv = m.PingFrame, now, m.Advantage
 		rp.haveFrameInfo = true
-		s.updateTimeSync(now)
+		s.timeSyncDirty = true
 	}
 	if m.HasPong {
 		rtt := now.Sub(s.epoch) - m.PongTime - m.PongHold
@@ -227,6 +227,8 @@ func (s *Session[I]) remoteChecksum(q int, f Frame, sum uint64) {
 // Each side estimates its own advantage (its frame minus the peer's frame,
 // projected over half the round trip) and reports it; averaging the two
 // views cancels an asymmetric path, which one-sided estimates get wrong.
+// Frames are always read after the tick's advance, on both sides, so the
+// estimate has no bias of a frame.
 func (s *Session[I]) updateTimeSync(now time.Time) {
 	var sum float64
 	var count int

@@ -348,8 +348,9 @@ func (s *Session[I]) AdvanceFrame() error {
 	err := s.rollback()
 	if err == nil {
 		err = s.advance()
+		// Only states known to be correct may be confirmed and compared.
+		s.updateConfirmed()
 	}
-	s.updateConfirmed()
 	if s.timeSyncDirty {
 		s.timeSyncDirty = false
 		s.updateTimeSync(now)

@@ -234,8 +234,8 @@ func (s *Session[I]) updateTimeSync(now time.Time) {
 	var count int
 	for q := range s.peers {
 		rp := &s.peers[q]
-		if rp.givenUp || !rp.haveFrameInfo || !rp.rttValid {
-			continue
+		if rp.givenUp || rp.interrupted || !rp.haveFrameInfo || !rp.rttValid {
+			continue // a silent peer's frame is a guess, not a measurement
 		}
 		rp.localAdv = s.localAdvantage(rp, now)
 		ahead := (float64(rp.localAdv) - float64(rp.remoteAdv)) / 2

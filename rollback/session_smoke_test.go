@@ -74,3 +74,81 @@ func TestSmokeTwoPeers(t *testing.T) {
 		}
 	}
 }
+
+func TestSmokeDisconnectAndSpectator(t *testing.T) {
+	net := newPipeNet(2)
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	players := []PeerID{1, 2, 3, 4}
+	const spec PeerID = 9
+	sessions := make([]*Session[uint16], 4)
+	logs := make([]*checksumLog, 4)
+	for i := range sessions {
+		logs[i] = newChecksumLog()
+		cfg := Config[uint16]{Players: players, Self: players[i], Clock: clock, Recorder: logs[i]}
+		if i == 0 {
+			cfg.Spectators = []PeerID{spec}
+		}
+		s, err := NewSession(cfg, newSumGame(4), net.end(players[i]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions[i] = s
+	}
+	var spectator *Spectator[uint16]
+	specLog := newChecksumLog()
+	dead := false
+	net.drop = func(from, to PeerID) bool { return dead && (from == 4 || to == 4) }
+	var events [4][]Event
+	for tick := range 1500 {
+		net.tick = tick
+		clock.t = clock.t.Add(time.Second / 60)
+		if tick == 400 {
+			dead = true
+		}
+		if tick == 1000 {
+			var err error
+			spectator, err = NewSpectator(SpectatorConfig[uint16]{Players: players, Host: 1, Clock: clock, Recorder: specLog}, newSumGame(4), net.end(spec))
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, s := range sessions {
+			if dead && i == 3 {
+				continue
+			}
+			s.AddLocalInput(i, uint16((tick/5+i)%7))
+			if err := s.AdvanceFrame(); err != nil && !errors.Is(err, ErrNotSynchronized) && !errors.Is(err, ErrPredictionLimit) {
+				t.Fatalf("peer %d tick %d: %v", i, tick, err)
+			}
+			events[i] = s.Events(events[i])
+		}
+		if spectator != nil {
+			if err := spectator.AdvanceFrame(); err != nil && !errors.Is(err, ErrCatchingUp) {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := range 3 {
+		st := sessions[i].Stats()
+		t.Logf("peer %d: %+v", i, st)
+		for _, e := range events[i] {
+			if e.Kind != EventSynchronizing && e.Kind != EventSynchronized {
+				t.Logf("  %v", e)
+			}
+			if e.Kind == EventDesync {
+				t.Error(e)
+			}
+		}
+	}
+	t.Logf("spectator: %+v live=%v", spectator.Stats(), spectator.Live())
+	for _, e := range spectator.Events(nil) {
+		t.Logf("  spectator %v", e)
+	}
+	for f, sum := range logs[0].sums {
+		for i := 1; i < 3; i++ {
+			if other, ok := logs[i].sums[f]; ok && other != sum {
+				t.Errorf("frame %d: peer 0 %x vs peer %d %x", f, sum, i, other)
+			}
+		}
+	}
+}

@@ -60,7 +60,7 @@ type Spectator[I comparable] struct {
 	mask         int
 	recording    bool
 
-	sums        checksumRing
+	sums           checksumRing
 	pendingSums    [4]pendingSum
 	lastSumChecked Frame
 	scratch        []byte

@@ -31,7 +31,11 @@ func TestHostileMessages(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	bad := []func(m *Message[uint16]){
 		func(m *Message[uint16]) { m.Kind = KindInput; m.Frame = -5; m.Status = make([]PlayerStatus, 2) },
-		func(m *Message[uint16]) { m.Kind = KindInput; m.Frame = math.MaxInt32; m.Status = make([]PlayerStatus, 2) },
+		func(m *Message[uint16]) {
+			m.Kind = KindInput
+			m.Frame = math.MaxInt32
+			m.Status = make([]PlayerStatus, 2)
+		},
 		func(m *Message[uint16]) { m.Kind = KindInput; m.Status = make([]PlayerStatus, 7) },
 		func(m *Message[uint16]) { m.Kind = KindInput; m.Status = nil },
 		func(m *Message[uint16]) {

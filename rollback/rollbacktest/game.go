@@ -33,9 +33,9 @@ const (
 	PlayerRadius   = 8 << 8
 	MaxSpeed       = 3 << 8 // per axis, per frame
 	Acceleration   = 96
-	CooldownFrames = 20       // frames between two actions of a player
-	BumpRange      = 32 << 8  // per axis
-	BumpImpulse    = 2 << 8   // velocity given to a bumped player, per axis
+	CooldownFrames = 20      // frames between two actions of a player
+	BumpRange      = 32 << 8 // per axis
+	BumpImpulse    = 2 << 8  // velocity given to a bumped player, per axis
 	CoinRadius     = 6 << 8
 	stateVersion   = 1
 	headerSize     = 1 + 1 + 4 + 8 + 4 + 4 // version, players, frame, rng, coin x, y

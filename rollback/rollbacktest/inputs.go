@@ -7,8 +7,9 @@ import "math/rand/v2"
 // repeating the last input is right most of the time and wrong at every
 // change, which is what makes a session predict and roll back.
 //
-// Each combination is held for MinHold to MaxHold frames (uniformly). A new
-// combination is a random direction (or none) and, one time in four, Action.
+// Each combination is held for MinHold to MaxHold frames (uniformly), then
+// changes to a different one: a random direction (or none: the first input
+// is never zero) and, one time in four, Action.
 // The same seed gives the same inputs.
 type InputGen struct {
 	MinHold, MaxHold int // frames; defaults 1 and 30 when zero
@@ -37,11 +38,12 @@ func (g *InputGen) Next() Input {
 		}
 		hi = max(hi, lo)
 		g.left = lo + g.rng.IntN(hi-lo+1)
-		in := directions[g.rng.IntN(len(directions))]
-		if g.rng.IntN(4) == 0 {
-			in |= Action
+		for first := g.cur; g.cur == first; { // always a change
+			g.cur = directions[g.rng.IntN(len(directions))]
+			if g.rng.IntN(4) == 0 {
+				g.cur |= Action
+			}
 		}
-		g.cur = in
 	}
 	g.left--
 	return g.cur

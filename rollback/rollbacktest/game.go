@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/lynnet/lyn/rollback"
 )
@@ -184,19 +185,24 @@ func (g *Game) Equal(o *Game) bool {
 //	then per player: x i32, y i32, vx i32, vy i32, cooldown u8, flags u8, score u32
 func (g *Game) Save(dst []byte) []byte {
 	le := binary.LittleEndian
-	dst = append(dst, stateVersion, byte(len(g.s.players)))
-	dst = le.AppendUint32(dst, uint32(g.s.frame))
-	dst = le.AppendUint64(dst, g.s.rng)
-	dst = le.AppendUint32(dst, uint32(g.s.coinX))
-	dst = le.AppendUint32(dst, uint32(g.s.coinY))
+	n, size := len(dst), StateSize(len(g.s.players))
+	dst = slices.Grow(dst, size)[:n+size]
+	b := dst[n:]
+	b[0], b[1] = stateVersion, byte(len(g.s.players))
+	le.PutUint32(b[2:], uint32(g.s.frame))
+	le.PutUint64(b[6:], g.s.rng)
+	le.PutUint32(b[14:], uint32(g.s.coinX))
+	le.PutUint32(b[18:], uint32(g.s.coinY))
+	b = b[headerSize:]
 	for i := range g.s.players {
 		p := &g.s.players[i]
-		dst = le.AppendUint32(dst, uint32(p.x))
-		dst = le.AppendUint32(dst, uint32(p.y))
-		dst = le.AppendUint32(dst, uint32(p.vx))
-		dst = le.AppendUint32(dst, uint32(p.vy))
-		dst = append(dst, p.cooldown, p.flags)
-		dst = le.AppendUint32(dst, p.score)
+		le.PutUint32(b[0:], uint32(p.x))
+		le.PutUint32(b[4:], uint32(p.y))
+		le.PutUint32(b[8:], uint32(p.vx))
+		le.PutUint32(b[12:], uint32(p.vy))
+		b[16], b[17] = p.cooldown, p.flags
+		le.PutUint32(b[18:], p.score)
+		b = b[playerSize:]
 	}
 	return dst
 }

@@ -1,0 +1,5 @@
+//go:build race
+
+package rollbacktest
+
+const raceEnabled = true

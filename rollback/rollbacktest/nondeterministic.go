@@ -21,7 +21,9 @@ import "github.com/lynnet/lyn/rollback"
 //
 // Two NondeterministicGames fed the same inputs without any Load stay
 // identical to each other (but not to a Game from frame fromFrame+1 on):
-// the bug shows only when a frame is simulated again.
+// the bug shows only when a frame is simulated again. The methods promoted
+// from Game (Save, Load, Clone, Equal, accessors) are Game's: Clone returns a
+// correct *Game.
 type NondeterministicGame struct {
 	Game
 	from  rollback.Frame

@@ -52,13 +52,17 @@ type CorruptError struct {
 }
 
 func (e *CorruptError) Error() string {
+	what, cause := "corrupt", e.Err
+	if errors.Is(e.Err, ErrTruncated) {
+		what, cause = "truncated", nil
+	}
 	where := "header"
 	if e.Frame != rollback.NoFrame {
-		where = fmt.Sprintf("block of frame %d", e.Frame)
+		where = fmt.Sprintf("block starting at frame %d", e.Frame)
 	}
-	msg := fmt.Sprintf("replay: corrupt replay: %s at byte %d: %s", where, e.Offset, e.Reason)
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
+	msg := fmt.Sprintf("replay: %s replay: %s, byte %d: %s", what, where, e.Offset, e.Reason)
+	if cause != nil {
+		msg += ": " + cause.Error()
 	}
 	return msg
 }

@@ -19,6 +19,9 @@ const (
 	// MaxBlockBytes bounds the payload of one block record: 1 MiB. Readers
 	// reject larger blocks before reading them.
 	MaxBlockBytes = 1 << 20
+	// MaxBlockFrames bounds the frames of one block. Readers reject larger
+	// blocks, which bounds how much replaying a few bytes can cost.
+	MaxBlockFrames = 4096
 	// BlockFrames is how many frames a Writer puts in a block (fewer when
 	// Players × input size is so large that the block would exceed
 	// MaxBlockBytes, and in the last block).

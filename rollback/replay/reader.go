@@ -256,6 +256,8 @@ func (r *Reader[I]) readRecord() error {
 		return r.corrupt(r.next, at, nil, "block starts at frame %d, want %d", first, r.next)
 	case uint64(first)+uint64(nframes) > 1<<31-1:
 		return r.corrupt(r.next, at, nil, "block of %d frames overflows frame numbers", nframes)
+	case nframes > MaxBlockFrames:
+		return r.corrupt(r.next, at, nil, "block of %d frames, at most %d", nframes, MaxBlockFrames)
 	case nframes == 0 && nsums == 0:
 		return r.corrupt(r.next, at, nil, "empty block")
 	case nsums > nframes+1:
@@ -311,6 +313,9 @@ func (r *Reader[I]) parseBlock(first rollback.Frame, nframes, nsums int, at int6
 	for pl := range r.pos {
 		r.pos[pl] = runCursor{off: off}
 		for frames := 0; frames < nframes; {
+			if off == len(p) {
+				return bad(nil, "payload ends inside player %d's runs (%d of %d frames)", pl, frames, nframes)
+			}
 			l, k := binary.Uvarint(p[off:])
 			if k <= 0 || l == 0 || l > uint64(nframes-frames) {
 				return bad(nil, "player %d: bad run length at payload byte %d", pl, off)

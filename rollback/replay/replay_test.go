@@ -179,10 +179,10 @@ func TestPlayChecksumAfterFrame(t *testing.T) {
 }
 
 func TestCorruptByteNamesFrame(t *testing.T) {
-	data := record(t, 2, 1000, 30, newScript(2, 7))
-	// Every single flipped byte is detected; check a sample across the file.
-	for i := 0; i < len(data); i += 1 + i/8 {
-		bad := slices.Clone(data)
+	// Every single flipped byte, anywhere, is detected.
+	small := record(t, 2, 600, 30, newScript(2, 7))
+	for i := range small {
+		bad := slices.Clone(small)
 		bad[i] ^= 0x10
 		_, err := replay.Play(bytes.NewReader(bad), codec, newSumGame())
 		if err == nil {
@@ -202,6 +202,7 @@ func TestCorruptByteNamesFrame(t *testing.T) {
 
 	// A byte in the middle: the error names the block's first frame and
 	// its offset.
+	data := record(t, 2, 1000, 30, newScript(2, 7))
 	mid := len(data) / 2
 	bad := slices.Clone(data)
 	bad[mid] ^= 0xff
@@ -379,5 +380,55 @@ func TestShortFileBoundedAllocation(t *testing.T) {
 	}
 	if grew := after.total - before.total; grew > 256<<10 {
 		t.Fatalf("reading a %d-byte file allocated %d bytes (%v allocs)", len(forged), grew, allocs)
+	}
+}
+
+// Blocks with valid CRCs but invalid content (a buggy or hostile writer)
+// are rejected with a reason.
+func TestForgedBlocks(t *testing.T) {
+	var hdr bytes.Buffer
+	if _, err := replay.NewWriter(&hdr, codec, replay.Header{Players: 2}); err != nil {
+		t.Fatal(err)
+	}
+	// One run per player of 3 frames: length 3, confirmed, input 0x0001.
+	run := []byte{3, 0, 1, 0}
+	good := slices.Concat(run, run)
+	for _, tc := range []struct {
+		name   string
+		blocks []byte
+		reason string
+	}{
+		{"valid", slices.Concat(forgeBlock(0, 3, 0, good), forgeEnd(3)), ""},
+		{"too many frames", forgeBlock(0, replay.MaxBlockFrames+1, 0, []byte{0x81, 0x20, 0, 0, 0, 0x81, 0x20, 0, 0, 0}), "at most 4096"},
+		{"huge payload", forgeBlock(0, 3, 0, make([]byte, replay.MaxBlockBytes+1)), "exceeds"},
+		{"gap", forgeBlock(1, 3, 0, good), "starts at frame 1, want 0"},
+		{"short run", forgeBlock(0, 3, 0, slices.Concat(run, []byte{2, 0, 1, 0})), "payload ends"},
+		{"long run", forgeBlock(0, 3, 0, slices.Concat(run, []byte{4, 0, 1, 0})), "bad run length"},
+		{"zero run", forgeBlock(0, 3, 0, slices.Concat(run, []byte{0, 0, 1, 0})), "bad run length"},
+		{"predicted", forgeBlock(0, 3, 0, slices.Concat(run, []byte{3, 1, 1, 0})), "input status 1"},
+		{"stray bytes", forgeBlock(0, 3, 0, slices.Concat(good, []byte{0})), "stray bytes"},
+		{"too many checksums", forgeBlock(0, 3, 5, good), "5 checksums for 3 frames"},
+		{"checksum beyond block", forgeBlock(0, 3, 1, slices.Concat([]byte{4, 1, 2, 3, 4, 5, 6, 7, 8}, good)), "checksum frame offset"},
+		{"checksums out of order", forgeBlock(0, 3, 2, slices.Concat([]byte{2, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1, 2, 3, 4, 5, 6, 7, 8}, good)), "checksum for frame 1 after one for frame 2"},
+		{"empty block", forgeBlock(0, 0, 0, nil), "empty block"},
+		{"end count", slices.Concat(forgeBlock(0, 3, 0, good), forgeEnd(4)), "end record says 4 frames"},
+		{"unknown record", []byte{'X'}, "unknown record kind 0x58"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, frames, _, err := readAll(t, slices.Concat(hdr.Bytes(), tc.blocks))
+			if tc.reason == "" {
+				if err != nil || len(frames) != 3 {
+					t.Fatalf("read %d frames, %v", len(frames), err)
+				}
+				return
+			}
+			var ce *replay.CorruptError
+			if !errors.As(err, &ce) || !strings.Contains(ce.Reason, tc.reason) {
+				t.Fatalf("error %v, want a CorruptError saying %q", err, tc.reason)
+			}
+			if len(frames) != 0 && tc.name != "end count" {
+				t.Fatalf("%d frames returned from a bad block", len(frames))
+			}
+		})
 	}
 }

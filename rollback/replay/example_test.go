@@ -64,3 +64,32 @@ func ExamplePlay() {
 	// counter 1.0: 90 frames, 2 checksums verified, err=<nil>
 	// mismatch at frame 30
 }
+
+func ExampleReader() {
+	codec := rollback.UintCodec[uint8]{}
+	var file bytes.Buffer
+	w, _ := replay.NewWriter(&file, codec, replay.Header{Players: 1})
+	w.RecordFrame(0, []rollback.PlayerInput[uint8]{{Input: 4}})
+	w.RecordChecksum(1, 0xfeed)
+	w.RecordFrame(1, []rollback.PlayerInput[uint8]{{Status: rollback.Disconnected}})
+	w.Close()
+
+	r, err := replay.NewReader(&file, codec)
+	if err != nil {
+		panic(err)
+	}
+	for {
+		frame, inputs, err := r.Next()
+		if err != nil { // io.EOF at the end
+			break
+		}
+		if f, sum, ok := r.Checksum(); ok {
+			fmt.Printf("state at frame %d: checksum %x\n", f, sum)
+		}
+		fmt.Printf("frame %d: %v\n", frame, inputs)
+	}
+	// Output:
+	// frame 0: [{4 confirmed}]
+	// state at frame 1: checksum feed
+	// frame 1: [{0 disconnected}]
+}

@@ -42,8 +42,9 @@ type CorruptError struct {
 	// damaged record should have started with, or rollback.NoFrame (-1)
 	// when the damage is in the file header.
 	Frame rollback.Frame
-	// Offset is the byte offset in the file of the damaged record (or of
-	// the end of the file, when it is truncated).
+	// Offset is the byte offset in the file of the damaged record (of the
+	// out-of-bounds field, for a header field; of the end of the file, when
+	// it is truncated).
 	Offset int64
 	// Reason says what is wrong, in words.
 	Reason string

@@ -263,3 +263,5 @@ func (w *Writer[I]) Close() error {
 	}
 	return w.err
 }
+
+var _ rollback.Recorder[uint8] = (*Writer[uint8])(nil)

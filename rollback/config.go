@@ -82,10 +82,12 @@ type Config[I comparable] struct {
 }
 
 // Recorder receives what a replay needs. RecordFrame is called for every
-// confirmed frame exactly once, in frame order, from frame 0; RecordChecksum
-// for the frames whose checksum peers compare, after that frame's inputs.
-// Neither may keep the inputs slice. A recorder keeps its own errors (as
-// bufio.Writer does): the session never stops for one.
+// confirmed frame exactly once, in frame order, from frame 0. RecordChecksum
+// gives the checksum of the state at frame F (the state the inputs of frame
+// F are applied to) for every ChecksumInterval-th F, after RecordFrame(F-1)
+// and before RecordFrame(F). Neither may keep the inputs slice. A recorder
+// keeps its own errors (as bufio.Writer does): the session never stops for
+// one, and never closes it — closing (replay.Writer.Close) is the owner's job.
 type Recorder[I comparable] interface {
 	RecordFrame(frame Frame, inputs []PlayerInput[I])
 	RecordChecksum(frame Frame, checksum uint64)

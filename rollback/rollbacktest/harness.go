@@ -27,7 +27,9 @@ type RunConfig[I comparable] struct {
 	// Runner.StartSpectator.
 	Spectators int
 	// Session is the template of every peer's rollback.Config: Players,
-	// Self, Spectators, Clock and Recorder are filled in by the runner.
+	// Self, Spectators and Clock are filled in by the runner, which records
+	// every peer itself; a Recorder set here also receives peer 0's frames
+	// (a replay.Writer, say).
 	Session rollback.Config[I]
 	// NewGame makes one peer's game.
 	NewGame func(players int) rollback.Game[I]
@@ -179,6 +181,9 @@ func NewRunner[I comparable](cfg RunConfig[I]) (*Runner[I], error) {
 		}
 		rec := newRecording[I](len(players))
 		sc.Recorder = rec
+		if i == 0 && cfg.Session.Recorder != nil {
+			sc.Recorder = teeRecorder[I]{rec, cfg.Session.Recorder}
+		}
 		s, err := rollback.NewSession(sc, cfg.NewGame(len(players)), r.Net.Endpoint(PeerID(i)))
 		if err != nil {
 			return nil, err
@@ -392,6 +397,19 @@ func Run[I comparable](cfg RunConfig[I]) (Result, error) {
 		return res, err
 	}
 	return r.Check()
+}
+
+// teeRecorder hands everything to two recorders.
+type teeRecorder[I comparable] [2]rollback.Recorder[I]
+
+func (t teeRecorder[I]) RecordFrame(f rollback.Frame, in []rollback.PlayerInput[I]) {
+	t[0].RecordFrame(f, in)
+	t[1].RecordFrame(f, in)
+}
+
+func (t teeRecorder[I]) RecordChecksum(f rollback.Frame, sum uint64) {
+	t[0].RecordChecksum(f, sum)
+	t[1].RecordChecksum(f, sum)
 }
 
 // recording is a rollback.Recorder that keeps everything in memory.

@@ -69,3 +69,9 @@ type ConfigMismatchError struct {
 func (e *ConfigMismatchError) Error() string {
 	return fmt.Sprintf("rollback: peer %d runs a different session (fingerprint %016x, ours %016x)", e.Peer, e.Remote, e.Local)
 }
+
+// IsWait reports whether err only means "nothing advanced this tick, call
+// again next tick": ErrNotSynchronized, ErrPredictionLimit, ErrCatchingUp.
+func IsWait(err error) bool {
+	return errors.Is(err, ErrNotSynchronized) || errors.Is(err, ErrPredictionLimit) || errors.Is(err, ErrCatchingUp)
+}

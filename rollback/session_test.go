@@ -309,3 +309,38 @@ func (r *padRecorder) RecordFrame(f rollback.Frame, in []rollback.PlayerInput[pa
 	r.inputs = append(r.inputs, in[0].Input)
 }
 func (r *padRecorder) RecordChecksum(rollback.Frame, uint64) {}
+
+// TestCustomPredictorAndStats: a game-supplied predictor is used (and the
+// peers still agree), and the per-peer stats a game would show are filled.
+func TestCustomPredictorAndStats(t *testing.T) {
+	calls := 0
+	cfg := rt.ReferenceRun(3, 21)
+	cfg.Chaos = rt.Chaos{Delay: 40 * time.Millisecond, Jitter: 20 * time.Millisecond, Loss: 0.05}
+	cfg.Frames = 1200
+	cfg.Session.Predict = func(p rollback.Player, last rt.Input) rt.Input {
+		calls++
+		return last &^ rt.Action // buttons are held, a shot is not
+	}
+	r, err := rt.NewRunner(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RunUntil(1200); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if calls == 0 {
+		t.Fatal("custom predictor never called")
+	}
+	for _, ps := range r.Sessions[0].AppendPeerStats(nil) {
+		t.Logf("%+v", ps)
+		if !ps.Synchronized || ps.RTT < 60*time.Millisecond || ps.RTT > 200*time.Millisecond ||
+			ps.Rollbacks == 0 || ps.RollbackP99 < ps.RollbackLast && ps.RollbackP99 == 0 ||
+			ps.RollbackP99 > rollback.DefaultMaxPrediction || ps.InputsLate == 0 ||
+			ps.InputsReceived < 1200 || ps.InputsSent < 1200 || ps.ChecksumsCompared < 30 {
+			t.Errorf("implausible stats %+v", ps)
+		}
+	}
+}

@@ -117,17 +117,10 @@ type remotePeer struct {
 	localAdv      float32
 	haveFrameInfo bool
 
-	// remote checksums that arrived before this peer confirmed the frame
-	pendingSums    [4]pendingSum
-	lastSumChecked Frame
+	sums checksumMatch
 
 	rollbacks histogram
 	stats     PeerStats
-}
-
-type pendingSum struct {
-	frame Frame
-	sum   uint64
 }
 
 // NewSession starts a peer-to-peer session. The session is synchronizing
@@ -183,7 +176,7 @@ func NewSession[I comparable](cfg Config[I], game Game[I], tr Transport[I]) (*Se
 		if !ok {
 			idx = len(s.peers)
 			s.peerIndex[id] = idx
-			rp := remotePeer{id: id, view: make([]PlayerStatus, n), lastSumChecked: NoFrame}
+			rp := remotePeer{id: id, view: make([]PlayerStatus, n), sums: newChecksumMatch()}
 			for i := range rp.view {
 				rp.view[i].LastFrame = NoFrame
 			}
@@ -564,12 +557,8 @@ func (s *Session[I]) confirmChecksum(f Frame) {
 	}
 	s.outSumFrame, s.outSum, s.outSumRepeats = f, sum, checksumRepeats
 	for q := range s.peers {
-		rp := &s.peers[q]
-		for i := range rp.pendingSums {
-			if ps := rp.pendingSums[i]; ps.frame == f {
-				s.compareChecksum(q, f, ps.sum)
-				rp.pendingSums[i].frame = NoFrame
-			}
+		if remote, ok := s.peers[q].sums.take(f); ok {
+			s.compareChecksum(q, f, remote)
 		}
 	}
 }
@@ -577,14 +566,10 @@ func (s *Session[I]) confirmChecksum(f Frame) {
 // compareChecksum compares a peer's checksum of frame f with ours.
 func (s *Session[I]) compareChecksum(q int, f Frame, remote uint64) {
 	rp := &s.peers[q]
-	if f <= rp.lastSumChecked {
-		return
-	}
 	local, ok := s.sums.get(int(f)/s.cfg.ChecksumInterval, f)
-	if !ok {
+	if !ok || !rp.sums.check(f) {
 		return
 	}
-	rp.lastSumChecked = f
 	rp.stats.ChecksumsCompared++
 	if local == remote {
 		return

@@ -203,24 +203,9 @@ func (s *Session[I]) peerGaveUp(q int, p Player) {
 // remoteChecksum compares a peer's checksum now, or keeps it until this
 // peer has confirmed that frame itself.
 func (s *Session[I]) remoteChecksum(q int, f Frame, sum uint64) {
-	rp := &s.peers[q]
-	if f <= rp.lastSumChecked {
-		return
-	}
-	if f <= s.sumDone {
+	if s.peers[q].sums.offer(f, sum, f <= s.sumDone) {
 		s.compareChecksum(q, f, sum)
-		return
 	}
-	oldest := 0
-	for i := range rp.pendingSums {
-		if rp.pendingSums[i].frame == f {
-			return
-		}
-		if rp.pendingSums[i].frame < rp.pendingSums[oldest].frame {
-			oldest = i
-		}
-	}
-	rp.pendingSums[oldest] = pendingSum{frame: f, sum: sum}
 }
 
 // updateTimeSync recomputes how far this peer runs ahead of the others.

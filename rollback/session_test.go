@@ -344,3 +344,30 @@ func TestCustomPredictorAndStats(t *testing.T) {
 		}
 	}
 }
+
+// TestDesyncDetected: peers running a game that is not deterministic under
+// rollback report a desync with the frame and both checksums, and never
+// before the game goes wrong.
+func TestDesyncDetected(t *testing.T) {
+	const bad = 300
+	cfg := rt.ReferenceRun(2, 4)
+	cfg.Chaos = rt.Chaos{Delay: 30 * time.Millisecond, Jitter: 20 * time.Millisecond}
+	cfg.NewGame = func(players int) rollback.Game[rt.Input] { return rt.NewNondeterministicGame(players, 4, bad) }
+	cfg.Frames = 900
+	r, err := rt.NewRunner(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RunUntil(900); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Check()
+	var de *rollback.DesyncError
+	if !errors.As(err, &de) {
+		t.Fatalf("got %v, want a DesyncError", err)
+	}
+	if de.Frame <= bad || de.Local == de.Remote || de.Frame%rollback.DefaultChecksumInterval != 0 {
+		t.Fatalf("implausible desync %+v", de)
+	}
+	t.Log(de)
+}

@@ -60,10 +60,9 @@ type Spectator[I comparable] struct {
 	mask         int
 	recording    bool
 
-	sums           checksumRing
-	pendingSums    [4]pendingSum
-	lastSumChecked Frame
-	scratch        []byte
+	sums     checksumRing
+	hostSums checksumMatch
+	scratch  []byte
 
 	lastHeard   time.Time
 	interrupted bool
@@ -127,13 +126,10 @@ func NewSpectator[I comparable](cfg SpectatorConfig[I], game Game[I], tr Transpo
 		advance:      make([]PlayerInput[I], n),
 		lastHeard:    cfg.Clock.Now(),
 	}
-	sp.lastSumChecked = NoFrame
+	sp.hostSums = newChecksumMatch()
 	for p := range sp.inputs {
 		sp.inputs[p] = make([]I, history)
 		sp.disconnectAt[p] = NoFrame
-	}
-	for i := range sp.pendingSums {
-		sp.pendingSums[i].frame = NoFrame
 	}
 	sp.msg.Status = make([]PlayerStatus, 0, n)
 	sp.events.push(Event{Kind: EventSynchronizing, Peer: cfg.Host})
@@ -218,11 +214,8 @@ func (sp *Spectator[I]) step() {
 		if sp.recording {
 			sp.cfg.Recorder.RecordChecksum(f, sum)
 		}
-		for i := range sp.pendingSums {
-			if sp.pendingSums[i].frame == f {
-				sp.compare(f, sp.pendingSums[i].sum)
-				sp.pendingSums[i].frame = NoFrame
-			}
+		if remote, ok := sp.hostSums.take(f); ok {
+			sp.compare(f, remote)
 		}
 	}
 	slot := int(f) & sp.mask
@@ -247,10 +240,9 @@ func (sp *Spectator[I]) compare(f Frame, remote uint64) {
 		return
 	}
 	local, ok := sp.sums.get(int(f)/sp.cfg.ChecksumInterval, f)
-	if !ok || f <= sp.lastSumChecked {
+	if !ok || !sp.hostSums.check(f) {
 		return
 	}
-	sp.lastSumChecked = f
 	sp.stats.ChecksumsCompared++
 	if local != remote {
 		sp.stats.Desyncs++
@@ -351,21 +343,8 @@ func (sp *Spectator[I]) handleInput(m *Message[I]) {
 		}
 		sp.lastReceived = f
 	}
-	if m.HasChecksum {
-		if m.ChecksumFrame < sp.frame {
-			sp.compare(m.ChecksumFrame, m.Checksum)
-		} else {
-			oldest := 0
-			for i := range sp.pendingSums {
-				if sp.pendingSums[i].frame == m.ChecksumFrame {
-					return
-				}
-				if sp.pendingSums[i].frame < sp.pendingSums[oldest].frame {
-					oldest = i
-				}
-			}
-			sp.pendingSums[oldest] = pendingSum{frame: m.ChecksumFrame, sum: m.Checksum}
-		}
+	if m.HasChecksum && sp.hostSums.offer(m.ChecksumFrame, m.Checksum, m.ChecksumFrame < sp.frame) {
+		sp.compare(m.ChecksumFrame, m.Checksum)
 	}
 }
 

@@ -371,3 +371,56 @@ func TestDesyncDetected(t *testing.T) {
 	}
 	t.Log(de)
 }
+
+// TestPartialPartition: the link between peers 0 and 1 is cut while both
+// still reach peer 2. Peers must split consistently: one of 0 and 1 ends up
+// alone, the other two keep playing together without a desync.
+func TestPartialPartition(t *testing.T) {
+	for seed := range uint64(6) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			cfg := rt.ReferenceRun(3, seed)
+			cfg.Chaos = rt.Chaos{Delay: 20 * time.Millisecond, Jitter: 15 * time.Millisecond}
+			r, err := rt.NewRunner(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for tick := range 1500 {
+				if tick == 400 {
+					r.Net.SetLinkDown(rt.PeerID(0), rt.PeerID(1), true)
+				}
+				if err := r.Tick(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			gaveUp := func(i, j int) bool {
+				ps, _ := r.Sessions[i].PeerStats(rt.PeerID(j))
+				return ps.Disconnected
+			}
+			alone := -1
+			for i := range 3 {
+				if gaveUp(i, (i+1)%3) && gaveUp(i, (i+2)%3) {
+					alone = i
+				}
+			}
+			if alone < 0 || alone == 2 {
+				t.Fatalf("no consistent split: alone=%d", alone)
+			}
+			a, b := 2, 1-alone
+			if gaveUp(a, b) || gaveUp(b, a) {
+				t.Fatalf("peers %d and %d should still play together", a, b)
+			}
+			for _, i := range []int{a, b} {
+				for _, e := range r.Events(i) {
+					if e.Kind == rollback.EventDesync {
+						t.Fatalf("peer %d: %v", i, e.Err)
+					}
+				}
+				if r.Sessions[i].ConfirmedFrame() < 1300 {
+					t.Fatalf("peer %d stuck at confirmed frame %d", i, r.Sessions[i].ConfirmedFrame())
+				}
+			}
+			sa, sb := r.Sessions[a].Stats(), r.Sessions[b].Stats()
+			t.Logf("peer %d alone; peers %d and %d confirmed %d and %d", alone, a, b, sa.ConfirmedFrame, sb.ConfirmedFrame)
+		})
+	}
+}

@@ -19,6 +19,7 @@ func fuzzMessage(b []byte) Message[uint16] {
 	for range int(r.u8() % 40) {
 		m.Inputs = append(m.Inputs, uint16(r.u32()))
 	}
+	m.PerFrame = int(r.u8()%3) - 1
 	for range int(r.u8() % 5) {
 		m.Status = append(m.Status, PlayerStatus{LastFrame: Frame(int32(r.u32())), Disconnected: r.u8()&1 == 1})
 	}

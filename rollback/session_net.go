@@ -93,7 +93,8 @@ func (s *Session[I]) heard(q int, now time.Time) {
 // frame ranges, sizes. Frames far from ours are lies or garbage.
 func (s *Session[I]) validInput(rp *remotePeer, m *Message[I]) bool {
 	n := len(rp.players)
-	if len(m.Status) != len(s.players) || len(m.Inputs)%n != 0 || len(m.Inputs)/n > maxFramesPerMessage {
+	if len(m.Status) != len(s.players) || len(m.Inputs)%n != 0 || len(m.Inputs)/n > maxFramesPerMessage ||
+		(len(m.Inputs) > 0 && m.PerFrame != n) {
 		return false
 	}
 	window := Frame(s.histMask + 1)
@@ -276,7 +277,7 @@ func (s *Session[I]) sendInputs(now time.Time, sendSum bool) {
 		}
 		// Far behind, the oldest go first: the receiver needs them in order.
 		to := min(s.localLast, from+maxFramesPerMessage-1)
-		m.Frame = from
+		m.Frame, m.PerFrame = from, len(s.local)
 		for f := from; f <= to; f++ {
 			slot := int(f) & s.histMask
 			for _, p := range s.local {

@@ -45,6 +45,11 @@ func TestHostileMessages(t *testing.T) {
 		},
 		func(m *Message[uint16]) {
 			m.Kind = KindInput
+			m.Status = make([]PlayerStatus, 2)
+			m.Inputs, m.PerFrame = make([]uint16, 4), 2 // peer 2 hosts one player
+		},
+		func(m *Message[uint16]) {
+			m.Kind = KindInput
 			m.Status = []PlayerStatus{{LastFrame: -9}, {LastFrame: 1 << 30}}
 		},
 		func(m *Message[uint16]) {

@@ -300,7 +300,8 @@ func (sp *Spectator[I]) heard(now time.Time) {
 
 func (sp *Spectator[I]) validInput(m *Message[I]) bool {
 	n := len(sp.inputs)
-	if len(m.Status) != n || len(m.Inputs)%n != 0 || len(m.Inputs)/n > maxFramesPerMessage || m.Frame < 0 {
+	if len(m.Status) != n || len(m.Inputs)%n != 0 || len(m.Inputs)/n > maxFramesPerMessage || m.Frame < 0 ||
+		(len(m.Inputs) > 0 && m.PerFrame != n) {
 		return false
 	}
 	limit := sp.lastReceived + Frame(sp.mask+1)

@@ -68,7 +68,7 @@ func (s *Session[I]) sendSpectators(now time.Time, sendSum bool) {
 		m := &s.msg
 		m.Reset()
 		m.Kind = KindInput
-		m.Frame = sp.acked + 1
+		m.Frame, m.PerFrame = sp.acked+1, len(s.players)
 		m.Ack = NoFrame
 		to := min(s.confirmed, m.Frame+maxFramesPerMessage-1)
 		for f := m.Frame; f <= to; f++ {

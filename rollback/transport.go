@@ -82,6 +82,9 @@ type Message[I comparable] struct {
 	// each frame, one input per player the sender hosts (in player order), or
 	// per player of the game on the stream from a peer to its spectator.
 	Inputs []I
+	// PerFrame (KindInput) is how many of Inputs belong to one frame, so a
+	// transport can cut a long message at a frame boundary.
+	PerFrame int
 	// Ack (KindInput) is the last frame of the receiver's input stream that
 	// the sender holds, with every earlier one (NoFrame if none).
 	Ack Frame

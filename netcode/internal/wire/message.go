@@ -215,15 +215,15 @@ func (c *Codec[I]) appendInput(dst []byte, m *rollback.Message[I], n int) ([]byt
 	fields := 9
 	if m.HasPing {
 		flags |= flagPing
-		fields += 3
+		fields++
 	}
 	if m.HasPong {
 		flags |= flagPong
-		fields += 2
+		fields++
 	}
 	if m.HasChecksum {
 		flags |= flagChecksum
-		fields += 2
+		fields++
 	}
 	frame := int64(m.Frame)
 	ref := frame + int64(frames) - 1 // status deltas count back from the last frame sent
@@ -239,15 +239,18 @@ func (c *Codec[I]) appendInput(dst []byte, m *rollback.Message[I], n int) ([]byt
 		dst = appendInt(dst, statusValue(ref, st))
 	}
 	if m.HasPing {
+		dst = append(dst, 0x93)
 		dst = appendInt(dst, micros(m.PingTime))
 		dst = appendInt(dst, int64(m.PingFrame)-frame)
 		dst = appendFloat32(dst, m.Advantage)
 	}
 	if m.HasPong {
+		dst = append(dst, 0x92)
 		dst = appendInt(dst, micros(m.PongTime))
 		dst = appendInt(dst, micros(m.PongHold))
 	}
 	if m.HasChecksum {
+		dst = append(dst, 0x92)
 		dst = appendInt(dst, int64(m.ChecksumFrame)-frame)
 		dst = appendUint(dst, m.Checksum)
 	}
@@ -265,13 +268,13 @@ func inputSize[I comparable](m *rollback.Message[I], n, frames, tok int) int {
 		size += sizeInt(statusValue(ref, st))
 	}
 	if m.HasPing {
-		size += sizeInt(micros(m.PingTime)) + sizeInt(int64(m.PingFrame)-frame) + 5
+		size += 1 + sizeInt(micros(m.PingTime)) + sizeInt(int64(m.PingFrame)-frame) + 5
 	}
 	if m.HasPong {
-		size += sizeInt(micros(m.PongTime)) + sizeInt(micros(m.PongHold))
+		size += 1 + sizeInt(micros(m.PongTime)) + sizeInt(micros(m.PongHold))
 	}
 	if m.HasChecksum {
-		size += sizeInt(int64(m.ChecksumFrame)-frame) + sizeUint(m.Checksum)
+		size += 1 + sizeInt(int64(m.ChecksumFrame)-frame) + sizeUint(m.Checksum)
 	}
 	return size
 }
@@ -379,14 +382,10 @@ func (c *Codec[I]) decodeInput(r *reader, fields int, m *rollback.Message[I]) (i
 	var f inputFields
 	f.flags = r.intRange("flags", 0, flagsKnown)
 	want := 9
-	if f.flags&flagPing != 0 {
-		want += 3
-	}
-	if f.flags&flagPong != 0 {
-		want += 2
-	}
-	if f.flags&flagChecksum != 0 {
-		want += 2
+	for bit := int64(1); bit <= flagsKnown; bit <<= 1 {
+		if f.flags&bit != 0 {
+			want++
+		}
 	}
 	if r.err == nil && fields != want {
 		r.fail("input: wrong number of elements for its flags")
@@ -418,15 +417,18 @@ func (c *Codec[I]) decodeInput(r *reader, fields int, m *rollback.Message[I]) (i
 		status[i] = rollback.PlayerStatus{LastFrame: rollback.Frame(lf), Disconnected: v&1 != 0}
 	}
 	if f.flags&flagPing != 0 {
+		r.group("ping", 3)
 		f.pingTime = r.intRange("ping time", -maxMicros, maxMicros)
 		f.pingFrame = f.frame + r.intRange("ping frame", math.MinInt32-f.frame, math.MaxInt32-f.frame)
 		f.adv = r.float32("advantage")
 	}
 	if f.flags&flagPong != 0 {
+		r.group("pong", 2)
 		f.pongTime = r.intRange("pong time", -maxMicros, maxMicros)
 		f.pongHold = r.intRange("pong hold", -maxMicros, maxMicros)
 	}
 	if f.flags&flagChecksum != 0 {
+		r.group("checksum", 2)
 		f.sumFrame = f.frame + r.intRange("checksum frame", math.MinInt32-f.frame, math.MaxInt32-f.frame)
 		f.sum = r.uint64("checksum")
 	}

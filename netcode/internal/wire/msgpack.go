@@ -398,3 +398,10 @@ func (r *reader) done() {
 		r.fail("trailing bytes after the message")
 	}
 }
+
+// group reads the header of an array that must have n elements.
+func (r *reader) group(what string, n int) {
+	if got := r.arrayLen(what); r.err == nil && got != n {
+		r.fail(what + ": wrong number of elements")
+	}
+}

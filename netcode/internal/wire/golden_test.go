@@ -34,8 +34,8 @@ var goldenCases = map[string]goldenCase{
 	}},
 	"input-all": {perFrame: 1, msg: &rollback.Message[uint16]{
 		Kind: rollback.KindInput, Frame: 70000, Ack: 69998,
-		Inputs: []uint16{0x0100},
-		Status: []rollback.PlayerStatus{{LastFrame: 69998}, {LastFrame: 70000}, {LastFrame: 69950, Disconnected: true}},
+		Inputs:  []uint16{0x0100},
+		Status:  []rollback.PlayerStatus{{LastFrame: 69998}, {LastFrame: 70000}, {LastFrame: 69950, Disconnected: true}},
 		HasPing: true, PingTime: 1166_500 * time.Millisecond, PingFrame: 70003, Advantage: -1.5,
 		HasPong: true, PongTime: 1166_480_250 * time.Microsecond, PongHold: 2_125 * time.Microsecond,
 		HasChecksum: true, ChecksumFrame: 69960, Checksum: 0xfedcba9876543210,

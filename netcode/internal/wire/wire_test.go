@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -396,4 +397,37 @@ func TestPacketSizes(t *testing.T) {
 	fmt.Fprintf(&sb, "2 players, 4 frames: %.2f KiB/s per direction over UDP (+28 B IP/UDP), %.2f KiB/s over WebRTC (+97 B DTLS/SCTP/UDP/IP, SACKs not counted)\n",
 		(avg+28)*60/1024, (avg+97)*60/1024)
 	t.Log(sb.String())
+}
+
+// TestDecodeAllocBound measures what decoding the packets that expand the
+// most allocates, from a fresh Codec and Message: a 1200-byte packet never
+// costs more than allocBound.
+func TestDecodeAllocBound(t *testing.T) {
+	packets := [][]byte{
+		// n = 64, k = 128, S = 1: 8192 inputs from 6 bytes of tokens.
+		{0x99, 1, 2, 0, 0, 0, 64, 0xcc, 128, 0xc4, 2, 0x00, 0x01, 0xdc, 0, 64},
+		// the same, tokens that fill the whole 8192 bytes
+		append([]byte{0x99, 1, 2, 0, 0, 0, 64, 0xcc, 128, 0xc4, 64}, bytes.Repeat([]byte{0xff}, 64)...),
+	}
+	packets[0] = append(packets[0], make([]byte, 64)...)
+	packets[1] = append(packets[1], 0x90)
+	for _, p := range packets {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		before := ms.TotalAlloc
+		const runs = 10
+		for range runs {
+			c, _ := NewCodec[uint8](rollback.UintCodec[uint8]{})
+			var m rollback.Message[uint8]
+			if _, err := c.DecodeMessage(p, &m); err != nil || len(m.Inputs) != MaxInputs {
+				t.Fatalf("%v, %d inputs", err, len(m.Inputs))
+			}
+		}
+		runtime.ReadMemStats(&ms)
+		per := (ms.TotalAlloc - before) / runs
+		if per > allocBound {
+			t.Errorf("decoding a %d-byte packet allocates %d bytes", len(p), per)
+		}
+		t.Logf("decoding a %d-byte packet into %d inputs allocates %d bytes", len(p), MaxInputs, per)
+	}
 }

@@ -79,7 +79,8 @@ type golden struct {
 // protocolPath is PROTOCOL.md, from this package's directory.
 const protocolPath = "../../../PROTOCOL.md"
 
-// readGoldens extracts every "```hex golden:NAME" block of PROTOCOL.md:
+// readGoldens extracts every "```hex golden:NAME" block of PROTOCOL.md's
+// "## Peer wire format" section:
 // hex digits, with whitespace and "#" comments to the end of a line ignored.
 func readGoldens() ([]golden, error) {
 	doc, err := os.ReadFile(protocolPath)
@@ -90,8 +91,16 @@ func readGoldens() ([]golden, error) {
 	var cur *golden
 	var digits strings.Builder
 	sc := bufio.NewScanner(bytes.NewReader(doc))
+	inSection := false
 	for line := 1; sc.Scan(); line++ {
 		text := sc.Text()
+		if cur == nil && strings.HasPrefix(text, "## ") {
+			inSection = text == "## Peer wire format"
+			continue
+		}
+		if !inSection {
+			continue // other sections (signaling) have their own tests
+		}
 		if cur == nil {
 			if name, ok := strings.CutPrefix(text, "```hex golden:"); ok {
 				cur = &golden{name: strings.TrimSpace(name)}

@@ -146,6 +146,9 @@ func DecodeControl(b []byte, c *Control) error {
 		if r.err == nil && np > MaxPlayers {
 			r.fail("players: too many")
 		}
+		if r.err != nil {
+			return malformed("hello: %s", r.what) // before looping np times
+		}
 		// Read the players twice: once to validate, then into the slice.
 		start := r.off
 		for range np {

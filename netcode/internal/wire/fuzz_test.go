@@ -138,6 +138,8 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{0x55}, 64))
 	f.Add(bytes.Repeat([]byte{0xff}, 400))
 	f.Add([]byte{1, 8, 149, 0, 0xff, 0xff, 0xff, 0xff, 0xff})
+	// input, n=1, 4 frames, frame, ack, 2 statuses, every group
+	f.Add([]byte{1, 1, 4, 1, 2, 5, 2, 7, 2, 3, 0, 3, 0, 7, 7, 0, 1, 2, 3, 4, 5, 6, 7, 1, 0, 1, 1, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 2, 9})
 	c := newCodec(f)
 	var got rollback.Message[uint16]
 	f.Fuzz(func(t *testing.T, b []byte) {

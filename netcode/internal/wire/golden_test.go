@@ -236,9 +236,29 @@ func checkGeneric(t *testing.T, b []byte, wantVersion1 bool) {
 		t.Fatalf("not an array of version, type, …: %#v", v)
 	}
 	ver, ok1 := asUint(arr[0])
-	_, ok2 := asUint(arr[1])
+	typ, ok2 := asUint(arr[1])
 	if !ok1 || !ok2 || (wantVersion1 && ver != Version) {
 		t.Fatalf("version, type = %#v, %#v", arr[0], arr[1])
+	}
+	if !wantVersion1 {
+		return
+	}
+	// The element counts of PROTOCOL.md's table of types.
+	want := map[Type]int{TypeSync: 3, TypeSnapshot: 4, TypeGoodbye: 2, TypeHello: 6, TypeBye: 4, TypeICERestart: 4}[Type(typ)]
+	if Type(typ) == TypeInput {
+		flags, _ := asUint(arr[2])
+		want = 9 + int(flags&1+flags>>1&1+flags>>2&1)
+		if _, ok := arr[7].([]byte); !ok {
+			t.Fatalf("inputs are %T, want bin", arr[7])
+		}
+		for _, g := range arr[9:] {
+			if _, ok := g.([]any); !ok {
+				t.Fatalf("optional group is %T, want array", g)
+			}
+		}
+	}
+	if len(arr) != want {
+		t.Fatalf("%d elements, want %d", len(arr), want)
 	}
 	t.Logf("msgpack: %v", v)
 }

@@ -119,16 +119,6 @@ func genMessage(s *src) (rollback.Message[uint16], int) {
 		frames = int(s.u8()) % 150
 	}
 	mode := s.u8() % 3
-	var prev uint16
-	for range frames * n {
-		switch {
-		case mode == 0 || s.u8()%5 == 0:
-			prev = uint16(s.u8()) | uint16(s.u8())<<8
-		case mode == 1:
-			prev = uint16(s.u8() & 0x0f)
-		}
-		m.Inputs = append(m.Inputs, prev)
-	}
 	m.Frame, m.Ack = s.frame(), s.frame()
 	ns := int(s.u8() % 10)
 	if ns == 9 {
@@ -147,6 +137,18 @@ func genMessage(s *src) (rollback.Message[uint16], int) {
 	}
 	if flags&4 != 0 {
 		m.HasChecksum, m.ChecksumFrame, m.Checksum = true, s.frame(), s.u64()
+	}
+	// Inputs last, so that the fields above do not depend on how many
+	// bytes the inputs took.
+	var prev uint16
+	for range frames * n {
+		switch {
+		case mode == 0 || s.u8()%5 == 0:
+			prev = uint16(s.u8()) | uint16(s.u8())<<8
+		case mode == 1:
+			prev = uint16(s.u8() & 0x0f)
+		}
+		m.Inputs = append(m.Inputs, prev)
 	}
 	return m, n
 }

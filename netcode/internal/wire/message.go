@@ -147,8 +147,10 @@ func NewCodec[I comparable](ic rollback.InputCodec[I]) (*Codec[I], error) {
 // does not say it, and the packet must. It is ignored for other kinds.
 //
 // A sync, input or goodbye packet is at most MaxPacketSize bytes: when
-// m.Inputs do not fit, the packet holds the oldest frames that do (at least
-// none) — the receiver needs them in order, and the engine repeats the rest.
+// m.Inputs do not fit, the packet holds the oldest frames that do — the
+// receiver needs them in order, and the engine repeats the rest. That can be
+// none if a single frame of inputs (perFrame × Size bytes, compressed) does
+// not fit beside the header: keep perFrame × Size well under 1000 bytes.
 // A snapshot packet (for the reliable control channel) is at most
 // MaxControlSize bytes. On error dst is returned unchanged.
 func (c *Codec[I]) AppendMessage(dst []byte, m *rollback.Message[I], perFrame int) ([]byte, int, error) {

@@ -223,6 +223,11 @@ func (l *Link) deliver(ch Channel, data []byte) {
 		if dropped.Add(1) == 1 && ch == ChannelControl {
 			l.mesh.log.Error("netcode: control queue full, dropping reliable messages", "peer", l.peer)
 		}
+		return
+	}
+	select {
+	case l.mesh.arrived <- struct{}{}:
+	default:
 	}
 }
 

@@ -28,6 +28,7 @@ type Mesh struct {
 	order []*Link          // links sorted by peer
 
 	input, control *packetQueue
+	arrived        chan struct{} // one coalesced token per batch of arrivals
 
 	ctx       context.Context // canceled by Close; bounds candidate sends
 	cancel    context.CancelFunc
@@ -60,6 +61,7 @@ func Connect(ctx context.Context, self PeerID, peers []PeerID, sig Signaler, cfg
 		links:   make(map[PeerID]*Link, len(peers)),
 		input:   newPacketQueue(cfg.InputQueueLen),
 		control: newPacketQueue(cfg.ControlQueueLen),
+		arrived: make(chan struct{}, 1),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	api := webrtc.NewAPI(webrtc.WithSettingEngine(cfg.settingEngine()))
@@ -197,6 +199,14 @@ func (m *Mesh) Receive() (from PeerID, ch Channel, data []byte, ok bool) {
 	}
 	return 0, 0, nil, false
 }
+
+// Arrived returns a channel that receives a value after packets have been
+// queued for Receive. Values are coalesced (one may stand for many
+// packets, and one may remain after Receive drained them), so after each
+// value call Receive until it returns ok == false. A game that polls
+// Receive once per frame does not need it; a goroutine that wants to wait
+// for packets does.
+func (m *Mesh) Arrived() <-chan struct{} { return m.arrived }
 
 // Stats returns every link's statistics, sorted by PeerID.
 func (m *Mesh) Stats() []PeerStats {

@@ -3,6 +3,7 @@ package netcode_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,8 +41,10 @@ func Example() {
 	_ = meshes[0].Link(2).SendControl([]byte("hello"))
 	_ = meshes[0].Link(2).SendInput([]byte("input for frame 1"))
 
-	// Peer 2's game loop drains what arrived, without blocking.
-	for got := 0; got < 2; {
+	// Peer 2's game loop drains what arrived, without blocking. The two
+	// channels are independent: which packet arrives first is not fixed.
+	var got []string
+	for len(got) < 2 {
 		select {
 		case <-meshes[1].Arrived():
 		case <-ctx.Done():
@@ -52,9 +55,12 @@ func Example() {
 			if !ok {
 				break
 			}
-			fmt.Printf("from %d on %s: %s\n", from, ch, data)
-			got++
+			got = append(got, fmt.Sprintf("from %d on %s: %s", from, ch, data))
 		}
+	}
+	slices.Sort(got)
+	for _, line := range got {
+		fmt.Println(line)
 	}
 	// Output:
 	// from 1 on control: hello

@@ -39,44 +39,53 @@ func reportLatency(b *testing.B, samples []time.Duration, unit time.Duration, na
 // both data channels open on both sides, with lyn's tuning and with pion's
 // stock timings. Run with -benchtime=50x.
 func BenchmarkConnect(b *testing.B) {
-	for _, tc := range []struct {
-		name string
-		cfg  Config
-	}{
-		{"tuned", Config{LoopbackOnly: true}},
-		{"pion-defaults", Config{LoopbackOnly: true, PionTimings: true, DTLSHelloVerify: true}},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			var openTimes, connectTimes []time.Duration
-			ids := []PeerID{1, 2}
-			for b.Loop() {
-				hub := NewMemorySignaling()
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				meshes := make([]*Mesh, 2)
-				errs := make([]error, 2)
-				var wg sync.WaitGroup
-				start := time.Now()
-				for i, id := range ids {
-					wg.Go(func() { meshes[i], errs[i] = Connect(ctx, id, ids, hub.Signaler(id), tc.cfg) })
-				}
-				wg.Wait()
-				connectTimes = append(connectTimes, time.Since(start))
-				cancel()
-				for _, err := range errs {
-					if err != nil {
-						b.Fatal(err)
-					}
-				}
-				off, ans := meshes[0].Link(2).Stats().Timeline, meshes[1].Link(1).Stats().Timeline
-				openTimes = append(openTimes, max(off.ChannelsOpen, ans.Start.Add(ans.ChannelsOpen).Sub(off.Start)))
-				for _, m := range meshes {
-					m.Close()
-				}
+	b.Run("tuned", func(b *testing.B) { benchConnect(b, loopback) })
+	b.Run("pion-defaults", func(b *testing.B) {
+		benchConnect(b, Config{LoopbackOnly: true, PionTimings: true, DTLSHelloVerify: true})
+	})
+}
+
+// BenchmarkConnectRelay is BenchmarkConnect with both peers forced through
+// a TURN server on loopback. pion's default waits a second before
+// accepting relay pairs. Run with -benchtime=10x.
+func BenchmarkConnectRelay(b *testing.B) {
+	relay := loopback
+	relay.ICEServers = []webrtc.ICEServer{startTURN(b)}
+	relay.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	b.Run("tuned", func(b *testing.B) { benchConnect(b, relay) })
+	relay.PionTimings, relay.DTLSHelloVerify = true, true
+	b.Run("pion-defaults", func(b *testing.B) { benchConnect(b, relay) })
+}
+
+func benchConnect(b *testing.B, cfg Config) {
+	var openTimes, connectTimes []time.Duration
+	ids := []PeerID{1, 2}
+	for b.Loop() {
+		hub := NewMemorySignaling()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		meshes := make([]*Mesh, 2)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for i, id := range ids {
+			wg.Go(func() { meshes[i], errs[i] = Connect(ctx, id, ids, hub.Signaler(id), cfg) })
+		}
+		wg.Wait()
+		connectTimes = append(connectTimes, time.Since(start))
+		cancel()
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
 			}
-			reportLatency(b, openTimes, time.Millisecond, "offer-to-open-ms")
-			reportLatency(b, connectTimes, time.Millisecond, "Connect-ms")
-		})
+		}
+		off, ans := meshes[0].Link(2).Stats().Timeline, meshes[1].Link(1).Stats().Timeline
+		openTimes = append(openTimes, max(off.ChannelsOpen, ans.Start.Add(ans.ChannelsOpen).Sub(off.Start)))
+		for _, m := range meshes {
+			m.Close()
+		}
 	}
+	reportLatency(b, openTimes, time.Millisecond, "offer-to-open-ms")
+	reportLatency(b, connectTimes, time.Millisecond, "Connect-ms")
 }
 
 // roundTripper sends one 32-byte packet and waits for its echo.

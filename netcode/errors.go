@@ -41,7 +41,7 @@ type PeerFailure struct {
 
 // ConnectError is returned by Connect when some peers did not get both
 // channels open. It wraps ErrConnect and the cause (a context error, a
-// signaling error or a peer connection failure).
+// signaling error, or the Err of the failed peer that ended Connect).
 type ConnectError struct {
 	Self   PeerID
 	Failed []PeerFailure
@@ -57,10 +57,19 @@ func (e *ConnectError) Error() string {
 			fmt.Fprintf(&b, ": %v", f.Err)
 		}
 	}
-	if e.Cause != nil {
+	if e.Cause != nil && !e.causeIsPeerErr() {
 		fmt.Fprintf(&b, ": %v", e.Cause)
 	}
 	return b.String()
+}
+
+func (e *ConnectError) causeIsPeerErr() bool {
+	for _, f := range e.Failed {
+		if f.Err == e.Cause {
+			return true
+		}
+	}
+	return false
 }
 
 // Unwrap returns ErrConnect and the cause.

@@ -101,7 +101,8 @@ type PeerStats struct {
 	// SCTPRoundTrip is the SCTP association's smoothed round trip time.
 	SCTPRoundTrip time.Duration
 	// Message counts and payload bytes on both channels, as seen by lyn
-	// (headers of DTLS, SCTP, UDP and IP are not included).
+	// (headers of DTLS, SCTP, UDP and IP are not included). Received counts
+	// include the messages dropped because the queue was full.
 	BytesSent, BytesReceived, PacketsSent, PacketsReceived uint64
 	// InputDropped and ControlDropped count received messages dropped
 	// because Mesh.Receive was not drained fast enough.
@@ -360,8 +361,8 @@ func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 		}
 		l.remoteApplied()
 	case SignalCandidate:
-		if s.Candidate == nil {
-			return errors.New("candidate signal without a candidate")
+		if s.Candidate == nil || s.Candidate.Candidate == "" {
+			return nil // end of candidates: nothing to do, pion needs no marker
 		}
 		if !l.remoteSet {
 			if len(l.pendingCandidates) < maxPendingCandidates {

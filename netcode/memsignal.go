@@ -9,7 +9,9 @@ import (
 
 // MemorySignaling is an in-process signaling hub for tests and benchmarks:
 // Signaler(id) returns the endpoint of peer id. Signals are delivered in
-// order, Delay after they were sent.
+// order, Delay after they were sent. A Recv whose ctx ends while it waits
+// out a signal's delay drops that signal (a test hub, not a queue to rely
+// on across Connect calls).
 type MemorySignaling struct {
 	// Delay is the one-way delay added to every signal. Set it before the
 	// first call to Signaler.

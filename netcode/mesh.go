@@ -126,7 +126,7 @@ func (m *Mesh) offerAndWait(ctx context.Context, loopErr <-chan error) error {
 		select {
 		case <-l.opened:
 		case <-l.failed:
-			return connectErr(fmt.Errorf("peer %d: %w", l.peer, l.failErr))
+			return connectErr(l.failErr)
 		case err := <-loopErr:
 			return connectErr(err)
 		case <-ctx.Done():

@@ -59,7 +59,9 @@ type Signal struct {
 	Kind SignalKind `json:"kind"`
 	// SDP is set for SignalOffer and SignalAnswer.
 	SDP string `json:"sdp,omitempty"`
-	// Candidate is set for SignalCandidate.
+	// Candidate is set for SignalCandidate. A nil Candidate or an empty
+	// Candidate.Candidate marks the end of the sender's candidates (as a
+	// browser's null candidate does) and is ignored.
 	Candidate *webrtc.ICECandidateInit `json:"candidate,omitempty"`
 }
 

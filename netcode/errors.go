@@ -12,7 +12,7 @@ var (
 	// ErrInvalidConfig reports arguments to Connect that cannot work: no
 	// signaler, duplicate peers, a negative queue length.
 	ErrInvalidConfig = errors.New("netcode: invalid config")
-	// ErrClosed is returned by operations on a closed Mesh, Link or signaler.
+	// ErrClosed is returned when sending on a Link of a closed Mesh.
 	ErrClosed = errors.New("netcode: closed")
 	// ErrUnknownPeer is returned when a peer is not part of the Mesh.
 	ErrUnknownPeer = errors.New("netcode: unknown peer")

@@ -238,8 +238,12 @@ func (l *Link) Peer() PeerID { return l.peer }
 // SendInput sends b on the unreliable, unordered input channel without
 // blocking. pion copies b before returning, so the caller may reuse it.
 // When pion already buffers Config.MaxInputBuffered bytes for this peer
-// the packet is dropped and ErrSendBufferFull returned.
+// the packet is dropped and ErrSendBufferFull returned (unwrapped, so the
+// refusal does not allocate).
 func (l *Link) SendInput(b []byte) error {
+	if l.mesh.closed.Load() {
+		return ErrClosed
+	}
 	if !l.inputOpen.Load() {
 		return fmt.Errorf("%w: input channel to peer %d", ErrNotOpen, l.peer)
 	}
@@ -251,9 +255,13 @@ func (l *Link) SendInput(b []byte) error {
 }
 
 // SendControl sends b on the reliable, ordered control channel without
-// blocking (pion buffers it; see PeerStats and BufferedAmount limits of
-// SCTP). pion copies b before returning.
+// blocking: pion copies b and buffers it until SCTP's congestion and flow
+// control let it out (lyn sets no limit on that buffer; control traffic is
+// small and rare).
 func (l *Link) SendControl(b []byte) error {
+	if l.mesh.closed.Load() {
+		return ErrClosed
+	}
 	if !l.controlOpen.Load() {
 		return fmt.Errorf("%w: control channel to peer %d", ErrNotOpen, l.peer)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lynnet/lyn/rollback"
 	"github.com/pion/webrtc/v4"
@@ -32,6 +33,7 @@ type Mesh struct {
 
 	ctx       context.Context // canceled by Close; bounds candidate sends
 	cancel    context.CancelFunc
+	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -218,9 +220,11 @@ func (m *Mesh) Stats() []PeerStats {
 }
 
 // Close closes every peer connection and waits for pion's goroutines to
-// finish. It is safe to call more than once.
+// finish; sends fail with ErrClosed afterwards. It is safe to call more
+// than once.
 func (m *Mesh) Close() error {
 	m.closeOnce.Do(func() {
+		m.closed.Store(true)
 		m.cancel()
 		var errs []error
 		for _, l := range m.order {

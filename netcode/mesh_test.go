@@ -268,3 +268,20 @@ func TestConnectInvalid(t *testing.T) {
 		t.Errorf("negative queue: %v", err)
 	}
 }
+
+func TestSendAfterClose(t *testing.T) {
+	meshes := connectAll(t, 2, loopback, nil)
+	closeAll(t, meshes)
+	if err := meshes[0].Send(2, ChannelInput, []byte("x")); !errors.Is(err, ErrClosed) {
+		t.Errorf("SendInput after Close: %v", err)
+	}
+	if err := meshes[0].Send(2, ChannelControl, []byte("x")); !errors.Is(err, ErrClosed) {
+		t.Errorf("SendControl after Close: %v", err)
+	}
+	if err := meshes[0].Send(7, ChannelControl, []byte("x")); !errors.Is(err, ErrUnknownPeer) {
+		t.Errorf("send to unknown peer: %v", err)
+	}
+	if err := meshes[0].Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}

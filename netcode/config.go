@@ -131,7 +131,13 @@ func (c Config) settingEngine() webrtc.SettingEngine {
 	return se
 }
 
-// tune applies lyn's connect-time tuning, measured in BenchmarkConnect:
+// tune applies lyn's connect-time tuning. Measured (TestVNetConnectRoundTrips,
+// TestVNetConnectWithLoss, BenchmarkConnect, BenchmarkConnectRelay): 4.5
+// instead of 7 round trips at 100 ms RTT; median ~0.8 s instead of ~3 s
+// with 20 % loss; relay-only ~7 ms instead of ~2 s on loopback. The 100 ms
+// DTLS timer resends each handshake flight once, needlessly, when the RTT
+// is 100 ms or more (about 1.3 KB per connect; pion backs off after that).
+// The settings:
 //   - candidate pairs are nominated as soon as a check succeeds instead of
 //     waiting for better candidate types (pion waits up to 0.5 s for srflx
 //     and prflx and 1 s for relay; relay-only TURN connects went from ~2 s

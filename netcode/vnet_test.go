@@ -2,6 +2,7 @@ package netcode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -85,7 +86,7 @@ func classify(b []byte) string {
 // vnetConnect connects two peers on a virtual network where every datagram
 // and every signal takes oneWay, with loss percent of datagrams dropped. It
 // must run in a synctest bubble.
-func vnetConnect(t *testing.T, oneWay time.Duration, loss int, seed int64, cfg Config) (time.Duration, []*Mesh, *packetTrace) {
+func vnetConnect(t *testing.T, oneWay time.Duration, loss int, seed int64, cfg Config) (time.Duration, []*Mesh, *packetTrace, error) {
 	t.Helper()
 	router, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "10.0.0.0/24", LoggerFactory: pionlog.Factory{}})
 	if err != nil {
@@ -139,7 +140,7 @@ func vnetConnect(t *testing.T, oneWay time.Duration, loss int, seed int64, cfg C
 	hub := NewMemorySignaling()
 	hub.Delay = oneWay
 	ids := []PeerID{1, 2}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // virtual time
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second) // virtual time
 	defer cancel()
 	meshes := make([]*Mesh, 2)
 	errs := make([]error, 2)
@@ -156,13 +157,7 @@ func vnetConnect(t *testing.T, oneWay time.Duration, loss int, seed int64, cfg C
 	wg.Wait()
 	t.Cleanup(func() { closeAll(t, meshes) })
 	elapsed := time.Since(start)
-	for i, err := range errs {
-		if err != nil {
-			closeAll(t, meshes)
-			t.Fatalf("peer %d: %v", ids[i], err)
-		}
-	}
-	return elapsed, meshes, trace
+	return elapsed, meshes, trace, errors.Join(errs...)
 }
 
 // TestVNetConnectRoundTrips connects two peers over a virtual network with
@@ -177,7 +172,10 @@ func TestVNetConnectRoundTrips(t *testing.T) {
 	}{{"tuned", Config{}}, {"pion-defaults", Config{PionTimings: true, DTLSHelloVerify: true}}} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				elapsed, meshes, trace := vnetConnect(t, oneWay, 0, 0, tc.cfg)
+				elapsed, meshes, trace, err := vnetConnect(t, oneWay, 0, 0, tc.cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
 				rtts := float64(elapsed) / float64(2*oneWay)
 				t.Logf("connect took %v = %.1f round trips of %v", elapsed, rtts, 2*oneWay)
 				for _, m := range meshes {
@@ -237,13 +235,24 @@ func TestVNetConnectWithLoss(t *testing.T) {
 			for seed := range int64(runs) {
 				t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 					synctest.Test(t, func(t *testing.T) {
-						elapsed, _, _ := vnetConnect(t, 50*time.Millisecond, 20, seed, tc.cfg)
-						times = append(times, elapsed)
+						elapsed, _, _, err := vnetConnect(t, 50*time.Millisecond, 20, seed, tc.cfg)
+						switch {
+						case err == nil:
+							times = append(times, elapsed)
+						case tc.cfg.PionTimings:
+							// pion's stock SCTP handshake (INIT, COOKIE-ECHO, RTO
+							// backing off from 1 s) sometimes does not finish.
+							t.Logf("pion defaults did not connect: %v", err)
+						default:
+							t.Fatal(err)
+						}
 					})
 				})
 			}
 			slices.Sort(times)
-			t.Logf("20%% loss, 100 ms RTT: connect times %v (median %v)", times, times[len(times)/2])
+			if len(times) > 0 {
+				t.Logf("20%% loss, 100 ms RTT: %d/%d connected, times %v (median %v)", len(times), runs, times, times[len(times)/2])
+			}
 		})
 	}
 }

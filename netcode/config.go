@@ -35,7 +35,8 @@ type Config struct {
 	MulticastDNSMode ice.MulticastDNSMode
 	// LoopbackOnly, for tests, keeps traffic on the interface named "lo":
 	// it overrides InterfaceFilter, includes loopback candidates, uses UDP
-	// over IPv4 only and disables mDNS.
+	// over IPv4 only and disables mDNS. Do not combine it with a vnet in
+	// Net: a vnet's interface is "eth0".
 	LoopbackOnly bool
 	// Net replaces the operating system's network (pion's
 	// SettingEngine.SetNet): a vnet for simulated networks, or a wrapper

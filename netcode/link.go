@@ -161,14 +161,14 @@ func (m *Mesh) newLink(api *webrtc.API, peer PeerID) (*Link, error) {
 	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
 		m.log.Debug("netcode: ICE state", "peer", peer, "state", s)
 		if s == webrtc.ICEConnectionStateConnected {
-			l.mark(func(t *ConnectTimeline, d time.Duration) { t.ICEConnected = d })
+			l.mark(&l.timeline.ICEConnected)
 		}
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		m.log.Debug("netcode: peer connection state", "peer", peer, "state", s)
 		switch s {
 		case webrtc.PeerConnectionStateConnected:
-			l.mark(func(t *ConnectTimeline, d time.Duration) { t.DTLSConnected = d })
+			l.mark(&l.timeline.DTLSConnected)
 		case webrtc.PeerConnectionStateFailed:
 			l.fail(errors.New("peer connection failed"))
 		}
@@ -176,14 +176,15 @@ func (m *Mesh) newLink(api *webrtc.API, peer PeerID) (*Link, error) {
 	return l, nil
 }
 
-// mark records a timeline step once, relative to Start.
-func (l *Link) mark(set func(*ConnectTimeline, time.Duration)) {
+// mark records the first time a timeline step happens, relative to Start.
+// step points into l.timeline and is only touched under l.mu.
+func (l *Link) mark(step *time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.timeline.Start.IsZero() {
+	if l.timeline.Start.IsZero() || *step != 0 {
 		return
 	}
-	set(&l.timeline, time.Since(l.timeline.Start))
+	*step = max(time.Since(l.timeline.Start), 1) // never 0: 0 means "not yet"
 }
 
 func (l *Link) start() {
@@ -196,11 +197,7 @@ func (l *Link) start() {
 
 func (l *Link) checkOpen() {
 	if l.inputOpen.Load() && l.controlOpen.Load() {
-		l.mark(func(t *ConnectTimeline, d time.Duration) {
-			if t.ChannelsOpen == 0 {
-				t.ChannelsOpen = d
-			}
-		})
+		l.mark(&l.timeline.ChannelsOpen)
 		l.openOnce.Do(func() { close(l.opened) })
 	}
 }
@@ -390,7 +387,7 @@ func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 
 func (l *Link) remoteApplied() {
 	l.remoteSet = true
-	l.mark(func(t *ConnectTimeline, d time.Duration) { t.RemoteDescription = d })
+	l.mark(&l.timeline.RemoteDescription)
 	for _, c := range l.pendingCandidates {
 		if err := l.pc.AddICECandidate(c); err != nil {
 			l.mesh.log.Debug("netcode: ignoring remote candidate", "peer", l.peer, "err", err)

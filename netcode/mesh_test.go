@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,9 +165,34 @@ func TestExchange8(t *testing.T) {
 	testExchange(t, 8)
 }
 
+// countingHandler counts slog records that carry a pion scope.
+type countingHandler struct {
+	slog.Handler
+	pion *atomic.Int64
+}
+
+func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countingHandler) Handle(_ context.Context, r slog.Record) error {
+	return nil
+}
+func (h countingHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	for _, a := range as {
+		if a.Key == "pion" {
+			h.pion.Add(1)
+		}
+	}
+	return h
+}
+
 func TestCandidateTypeHostOnLoopback(t *testing.T) {
-	meshes := connectAll(t, 2, loopback, nil)
+	var pionLoggers atomic.Int64
+	cfg := loopback
+	cfg.Logger = slog.New(countingHandler{Handler: slog.DiscardHandler, pion: &pionLoggers})
+	meshes := connectAll(t, 2, cfg, nil)
 	defer closeAll(t, meshes)
+	if pionLoggers.Load() == 0 {
+		t.Error("pion created no logger through Config.Logger")
+	}
 	for _, m := range meshes {
 		s := m.Stats()[0]
 		if s.LocalCandidateType != webrtc.ICECandidateTypeHost || s.RemoteCandidateType != webrtc.ICECandidateTypeHost {

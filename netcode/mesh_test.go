@@ -315,3 +315,28 @@ func TestSendAfterClose(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+func TestSendInputBufferLimit(t *testing.T) {
+	cfg := loopback
+	cfg.MaxInputBuffered = 4 << 10
+	meshes := connectAll(t, 2, cfg, nil)
+	defer closeAll(t, meshes)
+	l := meshes[0].Link(2)
+	pkt := make([]byte, 1000)
+	const burst = 1000 // 1 MB at once: far more than SCTP's window lets out
+	var full int
+	for range burst {
+		switch err := l.SendInput(pkt); {
+		case err == nil:
+		case errors.Is(err, ErrSendBufferFull):
+			full++
+		default:
+			t.Fatal(err)
+		}
+	}
+	s := l.Stats()
+	if full == 0 || s.SendDropped != uint64(full) || s.PacketsSent+s.SendDropped != burst {
+		t.Fatalf("refused %d; stats sent %d dropped %d", full, s.PacketsSent, s.SendDropped)
+	}
+	t.Logf("burst of %d: %d sent, %d refused with ErrSendBufferFull", burst, s.PacketsSent, s.SendDropped)
+}

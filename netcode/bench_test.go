@@ -2,6 +2,7 @@ package netcode
 
 import (
 	"context"
+	"encoding/binary"
 	"runtime"
 	"slices"
 	"sync"
@@ -88,11 +89,15 @@ func benchConnect(b *testing.B, cfg Config) {
 	reportLatency(b, connectTimes, time.Millisecond, "Connect-ms")
 }
 
-// roundTripper sends one 32-byte packet and waits for its echo.
+// roundTripper sends one 32-byte packet starting with an 8-byte sequence
+// number and waits for its echo, skipping stale echoes of packets it gave
+// up on; ok is false if the echo did not come within a second.
 type roundTripper interface {
-	roundTrip(b *testing.B, pkt []byte)
+	roundTrip(b *testing.B, pkt []byte) (ok bool)
 	close()
 }
+
+const echoTimeout = time.Second
 
 // BenchmarkRoundTrip measures the round trip of a 32-byte packet on the
 // unreliable channel over loopback, paced about 1 ms apart, through a lyn
@@ -113,22 +118,31 @@ func BenchmarkRoundTrip(b *testing.B) {
 			rt := tc.make(b)
 			defer rt.close()
 			pkt := make([]byte, 32)
+			var seq uint64
 			for range 100 { // warm up: buffers, SCTP state
+				seq++
+				binary.LittleEndian.PutUint64(pkt, seq)
 				rt.roundTrip(b, pkt)
 			}
 			samples := make([]time.Duration, 0, b.N)
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
-			n := 0
+			n, lost := 0, 0
 			for b.Loop() {
 				time.Sleep(time.Millisecond)
+				seq++
+				binary.LittleEndian.PutUint64(pkt, seq)
 				t0 := time.Now()
-				rt.roundTrip(b, pkt)
-				samples = append(samples, time.Since(t0))
+				if rt.roundTrip(b, pkt) {
+					samples = append(samples, time.Since(t0))
+				} else {
+					lost++
+				}
 				n++
 			}
 			runtime.ReadMemStats(&ms1)
 			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(n), "allocs/rt")
+			b.ReportMetric(float64(lost), "lost")
 			reportLatency(b, samples, time.Microsecond, "µs")
 		})
 	}
@@ -166,20 +180,27 @@ func newLynRoundTripper(b *testing.B) roundTripper {
 	return r
 }
 
-func (r *lynRoundTripper) roundTrip(b *testing.B, pkt []byte) {
+func (r *lynRoundTripper) roundTrip(b *testing.B, pkt []byte) bool {
 	if err := r.link.SendInput(pkt); err != nil {
 		b.Fatal(err)
 	}
-	timeout := time.NewTimer(time.Second) // a lost packet: count it as a 1 s round trip
+	want := binary.LittleEndian.Uint64(pkt)
+	timeout := time.NewTimer(echoTimeout)
 	defer timeout.Stop()
 	for {
+		for {
+			_, _, data, ok := r.meshes[0].Receive()
+			if !ok {
+				break
+			}
+			if len(data) >= 8 && binary.LittleEndian.Uint64(data) == want {
+				return true
+			}
+		}
 		select {
 		case <-r.meshes[0].Arrived():
 		case <-timeout.C:
-			return
-		}
-		if _, _, _, ok := r.meshes[0].Receive(); ok {
-			return
+			return false
 		}
 	}
 }
@@ -198,7 +219,7 @@ type pionRoundTripper struct {
 	pcs    [2]*webrtc.PeerConnection
 	dcs    [2]*webrtc.DataChannel
 	raw    [2]datachannel.ReadWriteCloser
-	echoed chan struct{}
+	echoed chan uint64 // sequence numbers of echoes that came back
 	wg     sync.WaitGroup
 }
 
@@ -209,7 +230,7 @@ func newPionRoundTripper(b *testing.B, detached bool) roundTripper {
 		se.DetachDataChannels()
 	}
 	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
-	r := &pionRoundTripper{echoed: make(chan struct{}, 1)}
+	r := &pionRoundTripper{echoed: make(chan uint64, 16)}
 	opened := make(chan struct{}, 2)
 	no, yes := false, true
 	var zero uint16
@@ -236,7 +257,7 @@ func newPionRoundTripper(b *testing.B, detached bool) roundTripper {
 	}
 	if !detached {
 		r.dcs[1].OnMessage(func(m webrtc.DataChannelMessage) { _ = r.dcs[1].Send(m.Data) })
-		r.dcs[0].OnMessage(func(webrtc.DataChannelMessage) { r.echoed <- struct{}{} })
+		r.dcs[0].OnMessage(func(m webrtc.DataChannelMessage) { r.gotEcho(m.Data) })
 	}
 	offer, err := r.pcs[0].CreateOffer(nil)
 	if err != nil {
@@ -283,17 +304,27 @@ func newPionRoundTripper(b *testing.B, detached bool) roundTripper {
 		r.wg.Go(func() {
 			buf := make([]byte, 1500)
 			for {
-				if _, err := r.raw[0].Read(buf); err != nil {
+				n, err := r.raw[0].Read(buf)
+				if err != nil {
 					return
 				}
-				r.echoed <- struct{}{}
+				r.gotEcho(buf[:n])
 			}
 		})
 	}
 	return r
 }
 
-func (r *pionRoundTripper) roundTrip(b *testing.B, pkt []byte) {
+func (r *pionRoundTripper) gotEcho(data []byte) {
+	if len(data) >= 8 {
+		select {
+		case r.echoed <- binary.LittleEndian.Uint64(data):
+		default:
+		}
+	}
+}
+
+func (r *pionRoundTripper) roundTrip(b *testing.B, pkt []byte) bool {
 	var err error
 	if r.raw[0] != nil {
 		_, err = r.raw[0].Write(pkt)
@@ -303,9 +334,18 @@ func (r *pionRoundTripper) roundTrip(b *testing.B, pkt []byte) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	select {
-	case <-r.echoed:
-	case <-time.After(time.Second):
+	want := binary.LittleEndian.Uint64(pkt)
+	timeout := time.NewTimer(echoTimeout)
+	defer timeout.Stop()
+	for {
+		select {
+		case got := <-r.echoed:
+			if got == want {
+				return true
+			}
+		case <-timeout.C:
+			return false
+		}
 	}
 }
 

@@ -1,0 +1,412 @@
+package netcode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Channel names one of the two data channels every pair of peers shares.
+// Its value is the channel's SCTP stream id.
+type Channel uint8
+
+const (
+	// ChannelInput is unordered and unreliable (maxRetransmits 0): inputs,
+	// acks, pings, checksums — everything that is repeated until acked.
+	ChannelInput Channel = 0
+	// ChannelControl is reliable and ordered: hello, snapshots, notices.
+	ChannelControl Channel = 1
+)
+
+func (c Channel) String() string {
+	switch c {
+	case ChannelInput:
+		return "input"
+	case ChannelControl:
+		return "control"
+	}
+	return "Channel(" + strconv.Itoa(int(c)) + ")"
+}
+
+// maxPendingCandidates bounds the remote candidates held until the remote
+// description arrives; more are dropped (a peer has a handful).
+const maxPendingCandidates = 64
+
+// Link is the connection to one remote peer: a pion PeerConnection with
+// the two pre-negotiated data channels. Its methods are safe for
+// concurrent use.
+type Link struct {
+	mesh    *Mesh
+	peer    PeerID
+	offerer bool
+	pc      *webrtc.PeerConnection
+	input   *webrtc.DataChannel
+	control *webrtc.DataChannel
+
+	inputOpen, controlOpen atomic.Bool
+	opened                 chan struct{} // closed once both channels opened
+	openOnce               sync.Once
+	failed                 chan struct{} // closed on the first failure
+	failOnce               sync.Once
+	failErr                error // set before failed is closed
+
+	bytesOut, packetsOut, bytesIn, packetsIn atomic.Uint64
+	inputDropped, controlDropped, sendDrop   atomic.Uint64
+
+	mu       sync.Mutex
+	timeline ConnectTimeline
+
+	// Touched only by Connect's signal loop (and by Connect before it).
+	remoteSet         bool
+	pendingCandidates []webrtc.ICECandidateInit
+}
+
+// ConnectTimeline says where a peer's connect time went. Durations are
+// from Start; zero means the step has not happened.
+type ConnectTimeline struct {
+	// Start is when this side created the offer (offerer) or received it.
+	Start time.Time
+	// RemoteDescription: the answer (offerer) or the offer was applied.
+	RemoteDescription time.Duration
+	// ICEConnected: a candidate pair succeeded its connectivity check.
+	ICEConnected time.Duration
+	// DTLSConnected: the DTLS handshake finished (peer connection state
+	// "connected").
+	DTLSConnected time.Duration
+	// ChannelsOpen: both data channels opened (the SCTP association is up).
+	ChannelsOpen time.Duration
+}
+
+// PeerStats describes one Link.
+type PeerStats struct {
+	Peer  PeerID
+	State webrtc.PeerConnectionState
+	// LocalCandidateType and RemoteCandidateType are the types (host,
+	// srflx, prflx, relay) of the selected candidate pair, zero
+	// (webrtc.ICECandidateTypeUnknown) before ICE selects one.
+	LocalCandidateType, RemoteCandidateType webrtc.ICECandidateType
+	// LocalAddress and RemoteAddress are the selected pair's "ip:port".
+	LocalAddress, RemoteAddress string
+	// ICERoundTrip is the latest round trip of an ICE connectivity check
+	// on the selected pair (zero if none was measured yet: on the
+	// controlled side pion often has none).
+	ICERoundTrip time.Duration
+	// SCTPRoundTrip is the SCTP association's smoothed round trip time.
+	SCTPRoundTrip time.Duration
+	// Message counts and payload bytes on both channels, as seen by lyn
+	// (headers of DTLS, SCTP, UDP and IP are not included). Received counts
+	// include the messages dropped because the queue was full.
+	BytesSent, BytesReceived, PacketsSent, PacketsReceived uint64
+	// InputDropped and ControlDropped count received messages dropped
+	// because Mesh.Receive was not drained fast enough.
+	InputDropped, ControlDropped uint64
+	// SendDropped counts SendInput calls refused with ErrSendBufferFull.
+	SendDropped uint64
+	Timeline    ConnectTimeline
+}
+
+func (m *Mesh) newLink(api *webrtc.API, peer PeerID) (*Link, error) {
+	pc, err := api.NewPeerConnection(webrtc.Configuration{
+		ICEServers:         m.cfg.ICEServers,
+		ICETransportPolicy: m.cfg.ICETransportPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("netcode: peer %d: new peer connection: %w", peer, err)
+	}
+	l := &Link{
+		mesh:    m,
+		peer:    peer,
+		offerer: m.self < peer,
+		pc:      pc,
+		opened:  make(chan struct{}),
+		failed:  make(chan struct{}),
+	}
+	no, yes := false, true
+	var zero, one uint16 = 0, 1
+	l.input, err = pc.CreateDataChannel("input", &webrtc.DataChannelInit{
+		Ordered: &no, MaxRetransmits: &zero, Negotiated: &yes, ID: &zero,
+	})
+	if err == nil {
+		l.control, err = pc.CreateDataChannel("control", &webrtc.DataChannelInit{
+			Ordered: &yes, Negotiated: &yes, ID: &one,
+		})
+	}
+	if err != nil {
+		_ = pc.Close()
+		return nil, fmt.Errorf("netcode: peer %d: create data channel: %w", peer, err)
+	}
+	l.input.OnOpen(func() { l.inputOpen.Store(true); l.checkOpen() })
+	l.control.OnOpen(func() { l.controlOpen.Store(true); l.checkOpen() })
+	l.input.OnClose(func() { l.inputOpen.Store(false) })
+	l.control.OnClose(func() { l.controlOpen.Store(false) })
+	l.input.OnMessage(func(msg webrtc.DataChannelMessage) { l.deliver(ChannelInput, msg.Data) })
+	l.control.OnMessage(func(msg webrtc.DataChannelMessage) { l.deliver(ChannelControl, msg.Data) })
+
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c == nil {
+			return // gathering finished
+		}
+		init := c.ToJSON()
+		if err := m.sig.Send(m.ctx, peer, Signal{Kind: SignalCandidate, Candidate: &init}); err != nil {
+			m.log.Debug("netcode: sending candidate failed", "peer", peer, "err", err)
+		}
+	})
+	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
+		m.log.Debug("netcode: ICE state", "peer", peer, "state", s)
+		if s == webrtc.ICEConnectionStateConnected {
+			l.mark(&l.timeline.ICEConnected)
+		}
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		m.log.Debug("netcode: peer connection state", "peer", peer, "state", s)
+		switch s {
+		case webrtc.PeerConnectionStateConnected:
+			l.mark(&l.timeline.DTLSConnected)
+		case webrtc.PeerConnectionStateFailed:
+			l.fail(errors.New("peer connection failed"))
+		}
+	})
+	return l, nil
+}
+
+// mark records the first time a timeline step happens, relative to Start.
+// step points into l.timeline and is only touched under l.mu.
+func (l *Link) mark(step *time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.timeline.Start.IsZero() || *step != 0 {
+		return
+	}
+	*step = max(time.Since(l.timeline.Start), 1) // never 0: 0 means "not yet"
+}
+
+func (l *Link) start() {
+	l.mu.Lock()
+	if l.timeline.Start.IsZero() {
+		l.timeline.Start = time.Now()
+	}
+	l.mu.Unlock()
+}
+
+func (l *Link) checkOpen() {
+	if l.inputOpen.Load() && l.controlOpen.Load() {
+		l.mark(&l.timeline.ChannelsOpen)
+		l.openOnce.Do(func() { close(l.opened) })
+	}
+}
+
+func (l *Link) fail(err error) {
+	l.failOnce.Do(func() {
+		l.failErr = err
+		close(l.failed)
+	})
+}
+
+// deliver runs on pion's goroutines: count, copy into the queue, or drop.
+func (l *Link) deliver(ch Channel, data []byte) {
+	l.packetsIn.Add(1)
+	l.bytesIn.Add(uint64(len(data)))
+	q, dropped := l.mesh.input, &l.inputDropped
+	if ch == ChannelControl {
+		q, dropped = l.mesh.control, &l.controlDropped
+	}
+	if !q.push(l.peer, data) {
+		if dropped.Add(1) == 1 && ch == ChannelControl {
+			l.mesh.log.Error("netcode: control queue full, dropping reliable messages", "peer", l.peer)
+		}
+		return
+	}
+	select {
+	case l.mesh.arrived <- struct{}{}:
+	default:
+	}
+}
+
+// Peer returns the remote peer's id.
+func (l *Link) Peer() PeerID { return l.peer }
+
+// SendInput sends b on the unreliable, unordered input channel without
+// blocking. pion copies b before returning, so the caller may reuse it.
+// When pion already buffers Config.MaxInputBuffered bytes for this peer
+// the packet is dropped and ErrSendBufferFull returned (unwrapped, so the
+// refusal does not allocate).
+func (l *Link) SendInput(b []byte) error {
+	if l.mesh.closed.Load() {
+		return ErrClosed
+	}
+	if !l.inputOpen.Load() {
+		return fmt.Errorf("%w: input channel to peer %d", ErrNotOpen, l.peer)
+	}
+	if l.input.BufferedAmount() > uint64(l.mesh.cfg.MaxInputBuffered) {
+		l.sendDrop.Add(1)
+		return ErrSendBufferFull
+	}
+	return l.send(l.input, ChannelInput, b)
+}
+
+// SendControl sends b on the reliable, ordered control channel without
+// blocking: pion copies b and buffers it until SCTP's congestion and flow
+// control let it out (lyn sets no limit on that buffer; control traffic is
+// small and rare).
+func (l *Link) SendControl(b []byte) error {
+	if l.mesh.closed.Load() {
+		return ErrClosed
+	}
+	if !l.controlOpen.Load() {
+		return fmt.Errorf("%w: control channel to peer %d", ErrNotOpen, l.peer)
+	}
+	return l.send(l.control, ChannelControl, b)
+}
+
+func (l *Link) send(dc *webrtc.DataChannel, ch Channel, b []byte) error {
+	if err := dc.Send(b); err != nil {
+		return fmt.Errorf("netcode: send %s to peer %d: %w", ch, l.peer, err)
+	}
+	l.packetsOut.Add(1)
+	l.bytesOut.Add(uint64(len(b)))
+	return nil
+}
+
+// Stats returns the link's current statistics. It asks pion for the
+// selected candidate pair, so it allocates: call it for an overlay, not
+// per packet.
+func (l *Link) Stats() PeerStats {
+	s := PeerStats{
+		Peer:            l.peer,
+		State:           l.pc.ConnectionState(),
+		BytesSent:       l.bytesOut.Load(),
+		BytesReceived:   l.bytesIn.Load(),
+		PacketsSent:     l.packetsOut.Load(),
+		PacketsReceived: l.packetsIn.Load(),
+		InputDropped:    l.inputDropped.Load(),
+		ControlDropped:  l.controlDropped.Load(),
+		SendDropped:     l.sendDrop.Load(),
+	}
+	l.mu.Lock()
+	s.Timeline = l.timeline
+	l.mu.Unlock()
+	if sctp := l.pc.SCTP(); sctp != nil {
+		s.SCTPRoundTrip = time.Duration(sctp.Stats().SmoothedRoundTripTime * float64(time.Second))
+		if dtls := sctp.Transport(); dtls != nil {
+			if ice := dtls.ICETransport(); ice != nil {
+				if pair, err := ice.GetSelectedCandidatePair(); err == nil && pair != nil {
+					s.LocalCandidateType, s.RemoteCandidateType = pair.Local.Typ, pair.Remote.Typ
+					s.LocalAddress = net.JoinHostPort(pair.Local.Address, strconv.Itoa(int(pair.Local.Port)))
+					s.RemoteAddress = net.JoinHostPort(pair.Remote.Address, strconv.Itoa(int(pair.Remote.Port)))
+				}
+				if ps, ok := ice.GetSelectedCandidatePairStats(); ok {
+					s.ICERoundTrip = time.Duration(ps.CurrentRoundTripTime * float64(time.Second))
+				}
+			}
+		}
+	}
+	return s
+}
+
+// offer creates and sends the offer (called by Connect on the offerer).
+func (l *Link) offer(ctx context.Context) error {
+	l.start()
+	offer, err := l.pc.CreateOffer(nil)
+	if err != nil {
+		return fmt.Errorf("netcode: peer %d: create offer: %w", l.peer, err)
+	}
+	if err := l.pc.SetLocalDescription(offer); err != nil {
+		return fmt.Errorf("netcode: peer %d: set local offer: %w", l.peer, err)
+	}
+	if err := l.mesh.sig.Send(ctx, l.peer, Signal{Kind: SignalOffer, SDP: offer.SDP}); err != nil {
+		return fmt.Errorf("%w: send offer to peer %d: %w", ErrSignaling, l.peer, err)
+	}
+	return nil
+}
+
+// handleSignal applies one signal from the remote peer. Errors are the
+// remote peer's fault (or pion's), never a reason to panic.
+func (l *Link) handleSignal(ctx context.Context, s Signal) error {
+	switch s.Kind {
+	case SignalOffer:
+		if l.offerer {
+			return fmt.Errorf("unexpected offer: this side (%d) offers to %d", l.mesh.self, l.peer)
+		}
+		if l.remoteSet {
+			l.mesh.log.Debug("netcode: ignoring repeated offer", "peer", l.peer)
+			return nil
+		}
+		l.start()
+		if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: s.SDP}); err != nil {
+			return fmt.Errorf("set remote offer: %w", err)
+		}
+		l.remoteApplied()
+		answer, err := l.pc.CreateAnswer(nil)
+		if err != nil {
+			return fmt.Errorf("create answer: %w", err)
+		}
+		if err := l.pc.SetLocalDescription(answer); err != nil {
+			return fmt.Errorf("set local answer: %w", err)
+		}
+		if err := l.mesh.sig.Send(ctx, l.peer, Signal{Kind: SignalAnswer, SDP: answer.SDP}); err != nil {
+			return fmt.Errorf("%w: send answer: %w", ErrSignaling, err)
+		}
+	case SignalAnswer:
+		if !l.offerer {
+			return fmt.Errorf("unexpected answer: peer %d offers to this side (%d)", l.peer, l.mesh.self)
+		}
+		if l.remoteSet {
+			l.mesh.log.Debug("netcode: ignoring repeated answer", "peer", l.peer)
+			return nil
+		}
+		if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: s.SDP}); err != nil {
+			return fmt.Errorf("set remote answer: %w", err)
+		}
+		l.remoteApplied()
+	case SignalCandidate:
+		if s.Candidate == nil || s.Candidate.Candidate == "" {
+			return nil // end of candidates: nothing to do, pion needs no marker
+		}
+		if !l.remoteSet {
+			if len(l.pendingCandidates) < maxPendingCandidates {
+				l.pendingCandidates = append(l.pendingCandidates, *s.Candidate)
+			}
+			return nil
+		}
+		if err := l.pc.AddICECandidate(*s.Candidate); err != nil {
+			// One bad candidate is not fatal: others may work.
+			l.mesh.log.Debug("netcode: ignoring remote candidate", "peer", l.peer, "err", err)
+		}
+	default:
+		l.mesh.log.Debug("netcode: ignoring signal of unknown kind", "peer", l.peer, "kind", s.Kind)
+	}
+	return nil
+}
+
+func (l *Link) remoteApplied() {
+	l.remoteSet = true
+	l.mark(&l.timeline.RemoteDescription)
+	for _, c := range l.pendingCandidates {
+		if err := l.pc.AddICECandidate(c); err != nil {
+			l.mesh.log.Debug("netcode: ignoring remote candidate", "peer", l.peer, "err", err)
+		}
+	}
+	l.pendingCandidates = nil
+}
+
+func (l *Link) failure() PeerFailure {
+	f := PeerFailure{
+		Peer:        l.peer,
+		State:       l.pc.ConnectionState(),
+		InputOpen:   l.inputOpen.Load(),
+		ControlOpen: l.controlOpen.Load(),
+	}
+	select {
+	case <-l.failed:
+		f.Err = l.failErr
+	default:
+	}
+	return f
+}

@@ -1,0 +1,238 @@
+package netcode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/lynnet/lyn/rollback"
+	"github.com/pion/webrtc/v4"
+)
+
+// PeerID identifies a peer. It is rollback's PeerID, so a Mesh can carry a
+// rollback session's messages without translation.
+type PeerID = rollback.PeerID
+
+// Mesh is this peer's set of Links, one per remote peer, and the bounded
+// queue of the packets they received. Receive must be called from one
+// goroutine (the game's); everything else is safe for concurrent use.
+type Mesh struct {
+	self  PeerID
+	cfg   Config
+	log   *slog.Logger
+	sig   Signaler
+	links map[PeerID]*Link // fixed after Connect
+	order []*Link          // links sorted by peer
+
+	input, control *packetQueue
+	arrived        chan struct{} // one coalesced token per batch of arrivals
+
+	ctx       context.Context // canceled by Close; bounds candidate sends
+	cancel    context.CancelFunc
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Connect connects this peer (self) to every peer in peers through sig and
+// returns once both data channels to every peer are open. The peer with
+// the lower PeerID of each pair sends the offer; candidates trickle through
+// sig. peers may contain self, which is skipped.
+//
+// Connect reads sig only while it runs: a later Signal (a late candidate)
+// stays unread. If ctx ends or a peer connection fails first, Connect
+// closes what it opened and returns a *ConnectError naming each peer that
+// did not connect.
+func Connect(ctx context.Context, self PeerID, peers []PeerID, sig Signaler, cfg Config) (*Mesh, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if sig == nil {
+		return nil, fmt.Errorf("%w: nil Signaler", ErrInvalidConfig)
+	}
+	m := &Mesh{
+		self:    self,
+		cfg:     cfg,
+		log:     cfg.Logger.With("self", self),
+		sig:     sig,
+		links:   make(map[PeerID]*Link, len(peers)),
+		input:   newPacketQueue(cfg.InputQueueLen),
+		control: newPacketQueue(cfg.ControlQueueLen),
+		arrived: make(chan struct{}, 1),
+	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	api := webrtc.NewAPI(webrtc.WithSettingEngine(cfg.settingEngine()))
+	for _, p := range peers {
+		if p == self {
+			continue
+		}
+		if _, dup := m.links[p]; dup {
+			m.Close()
+			return nil, fmt.Errorf("%w: peer %d listed twice", ErrInvalidConfig, p)
+		}
+		l, err := m.newLink(api, p)
+		if err != nil {
+			m.Close()
+			return nil, err
+		}
+		m.links[p] = l
+		m.order = append(m.order, l)
+	}
+	slices.SortFunc(m.order, func(a, b *Link) int { return int(a.peer) - int(b.peer) })
+
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	loopErr := make(chan error, 1)
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		if err := m.signalLoop(loopCtx); err != nil {
+			loopErr <- err
+		}
+	}()
+	err = m.offerAndWait(ctx, loopErr)
+	stopLoop()
+	<-loopDone
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Mesh) offerAndWait(ctx context.Context, loopErr <-chan error) error {
+	connectErr := func(cause error) error {
+		e := &ConnectError{Self: m.self, Cause: cause}
+		for _, l := range m.order {
+			select {
+			case <-l.opened:
+			default:
+				e.Failed = append(e.Failed, l.failure())
+			}
+		}
+		return e
+	}
+	for _, l := range m.order {
+		if l.offerer {
+			if err := l.offer(ctx); err != nil {
+				l.fail(err)
+				return connectErr(err)
+			}
+		}
+	}
+	for _, l := range m.order {
+		select {
+		case <-l.opened:
+		case <-l.failed:
+			return connectErr(l.failErr)
+		case err := <-loopErr:
+			return connectErr(err)
+		case <-ctx.Done():
+			return connectErr(ctx.Err())
+		}
+	}
+	return nil
+}
+
+// signalLoop dispatches received signals to their links until ctx ends.
+func (m *Mesh) signalLoop(ctx context.Context) error {
+	for {
+		from, s, err := m.sig.Recv(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("%w: receive: %w", ErrSignaling, err)
+		}
+		l := m.links[from]
+		if l == nil {
+			m.log.Debug("netcode: signal from unknown peer", "peer", from, "kind", s.Kind)
+			continue
+		}
+		if err := l.handleSignal(ctx, s); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			m.log.Warn("netcode: bad signal", "peer", from, "kind", s.Kind, "err", err)
+			l.fail(err)
+		}
+	}
+}
+
+// Self returns this peer's id.
+func (m *Mesh) Self() PeerID { return m.self }
+
+// Links returns the links to the remote peers, sorted by PeerID.
+func (m *Mesh) Links() []*Link { return slices.Clone(m.order) }
+
+// Link returns the link to peer, or nil if peer is not in the Mesh.
+func (m *Mesh) Link(peer PeerID) *Link { return m.links[peer] }
+
+// Send sends b to peer on channel ch (see Link.SendInput and
+// Link.SendControl). It does not block.
+func (m *Mesh) Send(to PeerID, ch Channel, b []byte) error {
+	l := m.links[to]
+	if l == nil {
+		return fmt.Errorf("%w: %d", ErrUnknownPeer, to)
+	}
+	switch ch {
+	case ChannelInput:
+		return l.SendInput(b)
+	case ChannelControl:
+		return l.SendControl(b)
+	}
+	return fmt.Errorf("%w: channel %d", ErrInvalidConfig, ch)
+}
+
+// Receive returns the next received packet, control messages first, or
+// ok == false when none is waiting. It never blocks. data is valid until
+// the next call to Receive; Receive must not be called concurrently.
+func (m *Mesh) Receive() (from PeerID, ch Channel, data []byte, ok bool) {
+	m.input.release()
+	if from, data, ok = m.control.pop(); ok {
+		return from, ChannelControl, data, true
+	}
+	if from, data, ok = m.input.pop(); ok {
+		return from, ChannelInput, data, true
+	}
+	return 0, 0, nil, false
+}
+
+// Arrived returns a channel that receives a value after packets have been
+// queued for Receive. Values are coalesced (one may stand for many
+// packets, and one may remain after Receive drained them), so after each
+// value call Receive until it returns ok == false. A game that polls
+// Receive once per frame does not need it; a goroutine that wants to wait
+// for packets does.
+func (m *Mesh) Arrived() <-chan struct{} { return m.arrived }
+
+// Stats returns every link's statistics, sorted by PeerID.
+func (m *Mesh) Stats() []PeerStats {
+	s := make([]PeerStats, len(m.order))
+	for i, l := range m.order {
+		s[i] = l.Stats()
+	}
+	return s
+}
+
+// Close closes every peer connection and waits for pion's goroutines to
+// finish; sends fail with ErrClosed afterwards. It is safe to call more
+// than once.
+func (m *Mesh) Close() error {
+	m.closeOnce.Do(func() {
+		m.closed.Store(true)
+		m.cancel()
+		var errs []error
+		for _, l := range m.order {
+			if err := l.pc.GracefulClose(); err != nil {
+				errs = append(errs, fmt.Errorf("peer %d: %w", l.peer, err))
+			}
+		}
+		m.closeErr = errors.Join(errs...)
+	})
+	return m.closeErr
+}

@@ -1,0 +1,79 @@
+package netcode
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// SignalKind says what a Signal carries.
+type SignalKind uint8
+
+const (
+	// SignalOffer carries an SDP offer. The peer with the lower PeerID offers.
+	SignalOffer SignalKind = iota + 1
+	// SignalAnswer carries the SDP answer to an offer.
+	SignalAnswer
+	// SignalCandidate carries one trickled ICE candidate.
+	SignalCandidate
+)
+
+var signalKindNames = [...]string{SignalOffer: "offer", SignalAnswer: "answer", SignalCandidate: "candidate"}
+
+func (k SignalKind) String() string {
+	if int(k) < len(signalKindNames) && signalKindNames[k] != "" {
+		return signalKindNames[k]
+	}
+	return fmt.Sprintf("SignalKind(%d)", uint8(k))
+}
+
+// MarshalText encodes the kind as "offer", "answer" or "candidate", so a
+// Signal is JSON a browser can read.
+func (k SignalKind) MarshalText() ([]byte, error) {
+	if int(k) < len(signalKindNames) && signalKindNames[k] != "" {
+		return []byte(signalKindNames[k]), nil
+	}
+	return nil, fmt.Errorf("%w: signal kind %d", ErrInvalidConfig, uint8(k))
+}
+
+// UnmarshalText is the inverse of MarshalText.
+func (k *SignalKind) UnmarshalText(b []byte) error {
+	for i, n := range signalKindNames {
+		if n != "" && n == string(b) {
+			*k = SignalKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("netcode: unknown signal kind %q", b)
+}
+
+// Signal is one signaling message between two peers. Its JSON form is
+//
+//	{"kind":"offer","sdp":"v=0..."}
+//	{"kind":"candidate","candidate":{"candidate":"candidate:...","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":null}}
+//
+// which is what a browser's RTCSessionDescription and RTCIceCandidate
+// produce, so a WebSocket signaling server can relay it unchanged.
+type Signal struct {
+	Kind SignalKind `json:"kind"`
+	// SDP is set for SignalOffer and SignalAnswer.
+	SDP string `json:"sdp,omitempty"`
+	// Candidate is set for SignalCandidate. A nil Candidate or an empty
+	// Candidate.Candidate marks the end of the sender's candidates (as a
+	// browser's null candidate does) and is ignored.
+	Candidate *webrtc.ICECandidateInit `json:"candidate,omitempty"`
+}
+
+// Signaler carries Signals between this peer and the others, addressed to
+// one peer. A WebSocket signaling client, an in-memory hub or a game's own
+// lobby can implement it. Send and Recv are called from different goroutines
+// (Send also from pion's candidate callbacks), so implementations must be
+// safe for concurrent use; both must return promptly once ctx is done.
+// Messages between two given peers must arrive in the order they were sent.
+type Signaler interface {
+	// Send delivers s to peer to.
+	Send(ctx context.Context, to PeerID, s Signal) error
+	// Recv returns the next Signal addressed to this peer.
+	Recv(ctx context.Context) (from PeerID, s Signal, err error)
+}

@@ -38,6 +38,14 @@ type RunConfig[I comparable] struct {
 	// of the frame, not of the tick, so the run can check that each input
 	// arrived intact where it belongs.
 	Input func(p rollback.Player, f rollback.Frame) I
+	// Transport, if set, gives peer i (id PeerID(i)) its transport instead
+	// of the in-memory network: real UDP or WebRTC in netcode's tests.
+	// Chaos, cuts and spectators then do not apply.
+	Transport func(i int, id rollback.PeerID) rollback.Transport[I]
+	// TickSleep is real time slept after every tick, for transports whose
+	// packets take real time to arrive. The clock stays the fake one: give
+	// such runs a generous Session.DisconnectTimeout.
+	TickSleep time.Duration
 	// OnTick, if set, runs before every tick: cut links, crash peers,
 	// change input delays.
 	OnTick func(r *Runner[I], tick int) error
@@ -184,7 +192,11 @@ func NewRunner[I comparable](cfg RunConfig[I]) (*Runner[I], error) {
 		if i == 0 && cfg.Session.Recorder != nil {
 			sc.Recorder = teeRecorder[I]{rec, cfg.Session.Recorder}
 		}
-		s, err := rollback.NewSession(sc, cfg.NewGame(len(players)), r.Net.Endpoint(PeerID(i)))
+		var tr rollback.Transport[I] = r.Net.Endpoint(PeerID(i))
+		if cfg.Transport != nil {
+			tr = cfg.Transport(i, PeerID(i))
+		}
+		s, err := rollback.NewSession(sc, cfg.NewGame(len(players)), tr)
 		if err != nil {
 			return nil, err
 		}
@@ -270,6 +282,9 @@ func (r *Runner[I]) Tick() error {
 		}
 	}
 	r.tick++
+	if r.cfg.TickSleep > 0 {
+		time.Sleep(r.cfg.TickSleep)
+	}
 	return nil
 }
 

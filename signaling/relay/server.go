@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/turn/v5"
@@ -31,11 +32,22 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	hooks hooks
 }
 
 // Start binds cfg.ListenAddr and serves STUN (and TURN if cfg.Secret is set)
 // until Close.
 func Start(cfg Config) (*Server, error) {
+	return start(cfg, hooks{})
+}
+
+// hooks lets tests observe events without sleeping.
+type hooks struct {
+	onRelease func(user string) // after an allocation slot is given back
+}
+
+func start(cfg Config, h hooks) (*Server, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -49,6 +61,7 @@ func Start(cfg Config) (*Server, error) {
 		log:     cfg.Logger.With("component", "relay"),
 		perUser: make(map[string]int),
 		relays:  make(map[*trackedConn]struct{}),
+		hooks:   h,
 	}
 	s.conn = newTrackedConn(pc, nil)
 
@@ -152,7 +165,7 @@ func (s *Server) Close() error {
 		s.mu.Unlock()
 		for _, c := range pending {
 			select {
-			case <-c.readDone:
+			case <-c.done:
 			case <-deadline.C:
 				s.closeErr = errors.Join(s.closeErr, errors.New("relay: timed out waiting for relay readers to stop"))
 				return
@@ -217,10 +230,13 @@ func (s *Server) reserve(user string) error {
 // release gives back a slot taken by reserve.
 func (s *Server) release(user string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.total--
 	if s.perUser[user]--; s.perUser[user] <= 0 {
 		delete(s.perUser, user)
+	}
+	s.mu.Unlock()
+	if s.hooks.onRelease != nil {
+		s.hooks.onRelease(user)
 	}
 }
 
@@ -256,7 +272,7 @@ func (g *limitedGenerator) AllocatePacketConn(conf turn.AllocateListenerConfig) 
 	}
 	user := conf.UserID
 	c := newTrackedConn(pc, func() { s.release(user) })
-	c.onReadDone = func() {
+	c.onDone = func() {
 		s.mu.Lock()
 		delete(s.relays, c)
 		s.mu.Unlock()
@@ -284,28 +300,42 @@ func (g *limitedGenerator) AllocateConn(turn.AllocateConnConfig) (net.Conn, erro
 
 // trackedConn is a net.PacketConn that reports when its reader has seen an
 // error (pion's loops exit on the first read error), runs onClose exactly
-// once, and can carry a lifetime-cap timer.
+// once, and can carry a lifetime-cap timer. done is closed, and onDone run,
+// once both Close (including onClose) has finished and the reader has exited.
 type trackedConn struct {
 	net.PacketConn
-	onClose    func()
-	onReadDone func()
-	readDone   chan struct{}
-	readOnce   sync.Once
-	closeOnce  sync.Once
+	onClose   func()
+	onDone    func()
+	readDone  chan struct{}
+	done      chan struct{}
+	pending   atomic.Int32 // events left before done: Close and reader exit
+	readOnce  sync.Once
+	closeOnce sync.Once
 
-	mu     sync.Mutex
-	timer  *time.Timer
-	closed bool
+	mu       sync.Mutex
+	timer    *time.Timer
+	isClosed bool
 }
 
 func newTrackedConn(pc net.PacketConn, onClose func()) *trackedConn {
-	return &trackedConn{PacketConn: pc, onClose: onClose, readDone: make(chan struct{})}
+	c := &trackedConn{PacketConn: pc, onClose: onClose, readDone: make(chan struct{}), done: make(chan struct{})}
+	c.pending.Store(2)
+	return c
+}
+
+func (c *trackedConn) finish() {
+	if c.pending.Add(-1) == 0 {
+		close(c.done)
+		if c.onDone != nil {
+			c.onDone()
+		}
+	}
 }
 
 func (c *trackedConn) setTimer(t *time.Timer) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
+	if c.isClosed {
 		t.Stop()
 		return
 	}
@@ -316,10 +346,8 @@ func (c *trackedConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	n, addr, err := c.PacketConn.ReadFrom(p)
 	if err != nil {
 		c.readOnce.Do(func() {
-			if c.onReadDone != nil {
-				c.onReadDone()
-			}
 			close(c.readDone)
+			c.finish()
 		})
 	}
 	return n, addr, err
@@ -332,7 +360,7 @@ func (c *trackedConn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
 		c.mu.Lock()
-		c.closed = true
+		c.isClosed = true
 		if c.timer != nil {
 			c.timer.Stop()
 		}
@@ -341,6 +369,7 @@ func (c *trackedConn) Close() error {
 		if c.onClose != nil {
 			c.onClose()
 		}
+		c.finish()
 	})
 	return err
 }

@@ -107,7 +107,9 @@ func Dial(ctx context.Context, rawURL string, cfg ClientConfig) (*Client, error)
 	if cfg.JoinToken != "" {
 		q.Set("token", cfg.JoinToken)
 	}
-	q.Set("v", strconv.Itoa(ProtocolVersion))
+	if !q.Has("v") {
+		q.Set("v", strconv.Itoa(ProtocolVersion))
+	}
 	u.RawQuery = q.Encode()
 
 	ws, w, err := dialWelcome(ctx, u.String(), cfg.MaxMessageBytes)
@@ -169,6 +171,9 @@ func (c *Client) ID() PeerID { return c.welcome.ID }
 // Recv returns the next event. Once the client has ended it returns the reason: ErrClosed
 // after Close, *Error for a fatal server error, ErrServerGoingAway, or ErrResumeFailed.
 func (c *Client) Recv(ctx context.Context) (Event, error) {
+	if c.isClosing() {
+		return nil, ErrClosed
+	}
 	select {
 	case ev := <-c.events:
 		return ev, nil

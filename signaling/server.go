@@ -610,3 +610,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// roomMembers lists a room's peer ids (tests and debugging).
+func (s *Server) roomMembers(name string) []PeerID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []PeerID
+	if r := s.rooms[name[min(1, len(name)):]]; r != nil {
+		for _, m := range r.members {
+			ids = append(ids, m.id)
+		}
+	}
+	return ids
+}

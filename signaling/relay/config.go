@@ -74,6 +74,15 @@ type Config struct {
 	// client asks) after its credentials expire.
 	MaxAllocationLifetime time.Duration
 
+	// AllowPeer decides which peer IPs TURN clients may relay to; it is
+	// consulted on CreatePermission and ChannelBind (false → 403 Forbidden).
+	// Nil means PublicPeersOnly, which keeps the relay from being used to
+	// reach loopback, private-network or link-local services (such as cloud
+	// metadata at 169.254.169.254) next to the server. The relay's own
+	// advertised IP is always allowed, so relay-to-relay traffic works; its
+	// STUN/TURN port is never a valid destination.
+	AllowPeer func(peer netip.Addr) bool
+
 	// Now is the clock used to check credential expiry (nil means
 	// time.Now). Timers (allocation lifetime, cap) use the real clock.
 	Now func() time.Time
@@ -102,6 +111,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.AllowPeer == nil {
+		c.AllowPeer = PublicPeersOnly
+	}
 	c.Secret = append([]byte(nil), c.Secret...)
 
 	if (c.RelayPortMin == 0) != (c.RelayPortMax == 0) {
@@ -117,4 +129,28 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// cgnat is the shared address space of carrier-grade NAT (RFC 6598).
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// PublicPeersOnly is the default Config.AllowPeer policy. It refuses
+// addresses that are not globally routable unicast: unspecified, loopback,
+// private (10/8, 172.16/12, 192.168/16, fc00::/7), carrier-grade NAT
+// (100.64/10), link-local, multicast, 0/8 and the IPv4 broadcast address.
+// Deployments on a LAN that need relaying to private addresses can pass
+// their own policy.
+func PublicPeersOnly(peer netip.Addr) bool {
+	peer = peer.Unmap()
+	switch {
+	case !peer.IsValid(), peer.IsUnspecified(), peer.IsLoopback(), peer.IsPrivate(),
+		peer.IsLinkLocalUnicast(), peer.IsLinkLocalMulticast(), peer.IsInterfaceLocalMulticast(),
+		peer.IsMulticast(), cgnat.Contains(peer):
+		return false
+	case peer.Is4():
+		b := peer.As4()
+		return b[0] != 0 && peer != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	default:
+		return true
+	}
 }

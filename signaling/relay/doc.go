@@ -6,11 +6,13 @@
 // in the TURN REST API scheme: the signaling server, which shares the secret,
 // mints them with Credentials and hands them out in its welcome message
 // together with ICEServerURLs; nothing else is stored or exchanged. The
-// server enforces server-wide and per-user allocation limits and a hard cap
-// on allocation lifetime, logs through log/slog (SlogLoggerFactory adapts
-// pion's logger), and Close stops every goroutine it started. The TURN
-// machinery is github.com/pion/turn; this package configures and guards it.
-// Relays are IPv4 and UDP only (no TURN over TCP/TLS yet).
+// server enforces server-wide and per-user allocation limits, a hard cap on
+// allocation lifetime and a peer policy (by default no relaying to loopback,
+// private or link-local addresses, nor to the server's own port), logs
+// through log/slog (SlogLoggerFactory adapts pion's logger), and Close stops
+// every goroutine it started. The TURN machinery is github.com/pion/turn;
+// this package configures and guards it. Relays are IPv4 and UDP only (no
+// TURN over TCP/TLS yet).
 //
 // # Using an external coturn instead
 //
@@ -29,6 +31,14 @@
 //	total-quota=1024                 # like MaxAllocations
 //	fingerprint
 //	no-tcp-relay
+//	no-multicast-peers               # like PublicPeersOnly, with:
+//	denied-peer-ip=0.0.0.0-0.255.255.255
+//	denied-peer-ip=10.0.0.0-10.255.255.255
+//	denied-peer-ip=100.64.0.0-100.127.255.255
+//	denied-peer-ip=127.0.0.0-127.255.255.255
+//	denied-peer-ip=169.254.0.0-169.254.255.255
+//	denied-peer-ip=172.16.0.0-172.31.255.255
+//	denied-peer-ip=192.168.0.0-192.168.255.255
 //
 // coturn checks username = "<unix-expiry>:<user>" and password =
 // base64(HMAC-SHA1(secret, username)) exactly as Credentials builds them

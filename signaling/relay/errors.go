@@ -30,6 +30,10 @@ var (
 	// (Allocation Quota Reached) or 508 (Insufficient Capacity).
 	ErrCapacity = errors.New("relay: allocation limit reached")
 
+	// ErrPeerForbidden means a relay was asked to send to a destination the
+	// server refuses (Config.AllowPeer, or the server's own port).
+	ErrPeerForbidden = errors.New("relay: peer address forbidden")
+
 	// ErrTCPRelayUnsupported means a client asked for a TCP relay (RFC 6062),
 	// which this server does not offer.
 	ErrTCPRelayUnsupported = errors.New("relay: TCP relay allocations are not supported")

@@ -654,3 +654,82 @@ level=ERROR msg=e5 scope=test
 	// nil discards without panicking.
 	SlogLoggerFactory(nil).NewLogger("x").Errorf("%d", 1)
 }
+
+func TestPeerPolicy(t *testing.T) {
+	otherLoopback, err := net.ListenPacket("udp4", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("no 127.0.0.2 on this machine: %v", err)
+	}
+	defer otherLoopback.Close()
+
+	t.Run("default refuses loopback peers", func(t *testing.T) {
+		srv := startTest(t, Config{}, hooks{})
+		user, pass := Credentials(testSecret, "ssrf", time.Hour, time.Now())
+		c, _, err := allocate(t, srv, user, pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.CreatePermission(otherLoopback.LocalAddr())
+		if err == nil || !strings.Contains(err.Error(), "403") {
+			t.Fatalf("CreatePermission(127.0.0.2) err = %v, want 403", err)
+		}
+	})
+	t.Run("custom policy", func(t *testing.T) {
+		srv := startTest(t, Config{AllowPeer: func(netip.Addr) bool { return true }}, hooks{})
+		user, pass := Credentials(testSecret, "lan", time.Hour, time.Now())
+		c, _, err := allocate(t, srv, user, pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.CreatePermission(otherLoopback.LocalAddr()); err != nil {
+			t.Fatalf("CreatePermission with an allow-all policy: %v", err)
+		}
+	})
+}
+
+func TestPublicPeersOnly(t *testing.T) {
+	for _, tc := range []struct {
+		ip   string
+		want bool
+	}{
+		{"8.8.8.8", true}, {"203.0.113.7", true}, {"2001:4860:4860::8888", true},
+		{"::ffff:8.8.8.8", true},
+		{"127.0.0.1", false}, {"127.9.9.9", false}, {"::1", false},
+		{"10.1.2.3", false}, {"172.16.0.1", false}, {"192.168.1.1", false}, {"fd00::1", false},
+		{"169.254.169.254", false}, {"fe80::1", false}, {"100.64.0.1", false},
+		{"0.0.0.0", false}, {"0.1.2.3", false}, {"::", false}, {"255.255.255.255", false},
+		{"224.0.0.1", false}, {"ff02::1", false}, {"::ffff:127.0.0.1", false},
+	} {
+		if got := PublicPeersOnly(netip.MustParseAddr(tc.ip)); got != tc.want {
+			t.Errorf("PublicPeersOnly(%s) = %v, want %v", tc.ip, got, tc.want)
+		}
+	}
+	if PublicPeersOnly(netip.Addr{}) {
+		t.Error("zero Addr allowed")
+	}
+}
+
+func TestRelayRefusesOwnPort(t *testing.T) {
+	srv := startTest(t, Config{}, hooks{})
+	own := srv.Addr().(*net.UDPAddr)
+	if !srv.isOwnPort(own) {
+		t.Fatalf("%v not recognised as the server's own port", own)
+	}
+	if srv.isOwnPort(&net.UDPAddr{IP: own.IP, Port: own.Port + 1}) {
+		t.Fatal("another port on the same IP refused")
+	}
+	// Through a real relay socket: the write is refused before it leaves.
+	user, pass := Credentials(testSecret, "loop", time.Hour, time.Now())
+	if _, _, err := allocate(t, srv, user, pass); err != nil {
+		t.Fatal(err)
+	}
+	srv.mu.Lock()
+	var rc *trackedConn
+	for c := range srv.relays {
+		rc = c
+	}
+	srv.mu.Unlock()
+	if _, err := rc.WriteTo([]byte("loop"), own); !errors.Is(err, ErrPeerForbidden) {
+		t.Fatalf("relay WriteTo(own port) err = %v, want ErrPeerForbidden", err)
+	}
+}

@@ -30,6 +30,9 @@ type Server struct {
 	perUser map[string]int            // live relay sockets per user
 	relays  map[*trackedConn]struct{} // relay sockets whose reader has not yet exited
 
+	publicIP netip.Addr       // advertised relay IP (TURN only)
+	ownPorts []netip.AddrPort // the listening socket as peers could name it
+
 	closeOnce sync.Once
 	closeErr  error
 
@@ -79,6 +82,7 @@ func start(cfg Config, h hooks) (*Server, error) {
 			return nil, err
 		}
 		sc.PacketConnConfigs[0].RelayAddressGenerator = gen
+		sc.PacketConnConfigs[0].PermissionHandler = s.permitPeer
 		sc.AuthHandler = s.authenticate
 		sc.QuotaHandler = s.quotaOK
 	}
@@ -127,7 +131,42 @@ func (s *Server) relayGenerator(bound net.Addr) (turn.RelayAddressGenerator, err
 			MaxRetries:   min(max(2*span, 10), 200),
 		}
 	}
+	s.publicIP = public
+	s.ownPorts = []netip.AddrPort{
+		netip.AddrPortFrom(public, uint16(ua.Port)),  //nolint:gosec // a bound port
+		netip.AddrPortFrom(boundIP, uint16(ua.Port)), //nolint:gosec // a bound port
+	}
 	return &limitedGenerator{s: s, inner: inner}, nil
+}
+
+// permitPeer is the TURN permission handler (CreatePermission, ChannelBind).
+func (s *Server) permitPeer(_ net.Addr, peerIP net.IP) bool {
+	peer, ok := netip.AddrFromSlice(peerIP)
+	if !ok {
+		return false
+	}
+	peer = peer.Unmap()
+	return peer == s.publicIP || s.cfg.AllowPeer(peer)
+}
+
+// isOwnPort reports whether a relay socket is asked to send to the server's
+// own STUN/TURN port, which would let a client loop TURN through itself.
+func (s *Server) isOwnPort(addr net.Addr) bool {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return false
+	}
+	ip, ok := netip.AddrFromSlice(ua.IP)
+	if !ok {
+		return false
+	}
+	ap := netip.AddrPortFrom(ip.Unmap(), uint16(ua.Port)) //nolint:gosec // from a UDP address
+	for _, own := range s.ownPorts {
+		if ap == own {
+			return true
+		}
+	}
+	return false
 }
 
 // Addr returns the address the server is bound to (the real port when
@@ -272,6 +311,7 @@ func (g *limitedGenerator) AllocatePacketConn(conf turn.AllocateListenerConfig) 
 	}
 	user := conf.UserID
 	c := newTrackedConn(pc, func() { s.release(user) })
+	c.refuseDst = s.isOwnPort
 	c.onDone = func() {
 		s.mu.Lock()
 		delete(s.relays, c)
@@ -306,6 +346,7 @@ type trackedConn struct {
 	net.PacketConn
 	onClose   func()
 	onDone    func()
+	refuseDst func(net.Addr) bool // WriteTo destinations to drop (nil: none)
 	readDone  chan struct{}
 	done      chan struct{}
 	pending   atomic.Int32 // events left before done: Close and reader exit
@@ -351,6 +392,13 @@ func (c *trackedConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		})
 	}
 	return n, addr, err
+}
+
+func (c *trackedConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	if c.refuseDst != nil && c.refuseDst(addr) {
+		return 0, fmt.Errorf("%w: %v is the server's own port", ErrPeerForbidden, addr)
+	}
+	return c.PacketConn.WriteTo(p, addr)
 }
 
 // Close closes the socket once; later calls return nil (pion may close an

@@ -232,3 +232,5 @@ func isCode(err error, code ErrorCode) bool {
 	}
 	return e.Code == code
 }
+
+func timeUnix(s int64) time.Time { return time.Unix(s, 0) }

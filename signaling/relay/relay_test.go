@@ -462,57 +462,114 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-// rawAllocate sends an Allocate request without, then with long-term
-// credentials (authenticated for realm), and returns the final error code
-// (0 for success). It speaks STUN directly because pion's client drops
-// unauthenticated error responses to authenticated requests and would retry
-// until it times out.
-func rawAllocate(t *testing.T, srv *Server, username, password, realm string) stun.ErrorCode {
+// rawClient speaks STUN to the server directly. pion's client drops
+// unauthenticated error responses to authenticated requests (and then
+// retries until it times out), and cannot pick a realm or send a Refresh on
+// demand; this can.
+type rawClient struct {
+	t     *testing.T
+	conn  net.Conn
+	nonce stun.Nonce
+}
+
+func newRawClient(t *testing.T, srv *Server) *rawClient {
 	t.Helper()
 	conn, err := net.Dial("udp4", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	roundTrip := func(setters ...stun.Setter) *stun.Message {
-		t.Helper()
-		req := stun.MustBuild(append([]stun.Setter{stun.TransactionID,
-			stun.NewType(stun.MethodAllocate, stun.ClassRequest)}, setters...)...)
-		if _, err := conn.Write(req.Raw); err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, 1500)
-		_ = conn.SetReadDeadline(time.Now().Add(ioTimeout))
-		n, err := conn.Read(buf)
-		if err != nil {
-			t.Fatalf("no response: %v", err)
-		}
-		res := &stun.Message{Raw: buf[:n]}
-		if err := res.Decode(); err != nil {
-			t.Fatal(err)
-		}
-		if res.TransactionID != req.TransactionID {
-			t.Fatal("response to another transaction")
-		}
-		return res
+	t.Cleanup(func() { _ = conn.Close() })
+	return &rawClient{t: t, conn: conn}
+}
+
+func (r *rawClient) roundTrip(method stun.Method, setters ...stun.Setter) *stun.Message {
+	r.t.Helper()
+	req := stun.MustBuild(append([]stun.Setter{stun.TransactionID,
+		stun.NewType(method, stun.ClassRequest)}, setters...)...)
+	if _, err := r.conn.Write(req.Raw); err != nil {
+		r.t.Fatal(err)
 	}
-	// REQUESTED-TRANSPORT: UDP (17), as RFC 5766 section 14.7 encodes it.
-	transport := stun.RawAttribute{Type: stun.AttrRequestedTransport, Value: []byte{17, 0, 0, 0}}
-	challenge := roundTrip(&transport)
+	buf := make([]byte, 1500)
+	_ = r.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	n, err := r.conn.Read(buf)
+	if err != nil {
+		r.t.Fatalf("no response: %v", err)
+	}
+	res := &stun.Message{Raw: buf[:n]}
+	if err := res.Decode(); err != nil {
+		r.t.Fatal(err)
+	}
+	if res.TransactionID != req.TransactionID {
+		r.t.Fatal("response to another transaction")
+	}
 	var nonce stun.Nonce
-	if err := nonce.GetFrom(challenge); err != nil {
-		t.Fatalf("challenge without NONCE: %v", challenge)
+	if nonce.GetFrom(res) == nil {
+		r.nonce = nonce
 	}
-	res := roundTrip(&transport, stun.NewUsername(username), stun.NewRealm(realm), &nonce,
+	return res
+}
+
+// authed sends an authenticated request (fetching a nonce first if needed)
+// and returns the error code, 0 for success.
+func (r *rawClient) authed(method stun.Method, username, password, realm string, extra ...stun.Setter) stun.ErrorCode {
+	r.t.Helper()
+	if r.nonce == nil {
+		r.roundTrip(method, extra...) // 401 challenge with NONCE and REALM
+		if r.nonce == nil {
+			r.t.Fatal("challenge without NONCE")
+		}
+	}
+	setters := append(extra, stun.NewUsername(username), stun.NewRealm(realm), &r.nonce,
 		stun.NewLongTermIntegrity(username, realm, password), stun.Fingerprint)
+	res := r.roundTrip(method, setters...)
 	if res.Type.Class == stun.ClassSuccessResponse {
 		return 0
 	}
-	var code stun.ErrorCodeAttribute
-	if err := code.GetFrom(res); err != nil {
-		t.Fatalf("error response without ERROR-CODE: %v", res)
+	var code stun.ErrorCode
+	var attr stun.ErrorCodeAttribute
+	if err := attr.GetFrom(res); err != nil {
+		r.t.Fatalf("error response without ERROR-CODE: %v", res)
 	}
-	return code.Code
+	code = attr.Code
+	return code
+}
+
+// udpTransport is REQUESTED-TRANSPORT: UDP (17), as RFC 5766 section 14.7
+// encodes it.
+var udpTransport = &stun.RawAttribute{Type: stun.AttrRequestedTransport, Value: []byte{17, 0, 0, 0}}
+
+// rawAllocate sends an Allocate request with long-term credentials for realm
+// and returns the error code (0 for success).
+func rawAllocate(t *testing.T, srv *Server, username, password, realm string) stun.ErrorCode {
+	t.Helper()
+	return newRawClient(t, srv).authed(stun.MethodAllocate, username, password, realm, udpTransport)
+}
+
+// TestRefreshNeedsUnexpiredCredentials: an allocation cannot be kept alive
+// past its credentials' expiry, since every Refresh is authenticated.
+func TestRefreshNeedsUnexpiredCredentials(t *testing.T) {
+	clock := newFakeClock(time.Unix(1_800_000_000, 0))
+	srv := startTest(t, Config{Now: clock.Now}, hooks{})
+	user, pass := Credentials(testSecret, "refresher", time.Minute, clock.Now())
+	rc := newRawClient(t, srv)
+	if code := rc.authed(stun.MethodAllocate, user, pass, DefaultRealm, udpTransport); code != 0 {
+		t.Fatalf("allocate: %d", code)
+	}
+	if code := rc.authed(stun.MethodRefresh, user, pass, DefaultRealm); code != 0 {
+		t.Fatalf("refresh before expiry: %d", code)
+	}
+	clock.Advance(time.Minute)
+	if code := rc.authed(stun.MethodRefresh, user, pass, DefaultRealm); code != stun.CodeUnauthorized {
+		t.Fatalf("refresh after expiry: got %d, want 401", code)
+	}
+	// Fresh credentials for the same user keep it going.
+	user2, pass2 := Credentials(testSecret, "refresher", time.Minute, clock.Now())
+	if code := rc.authed(stun.MethodRefresh, user2, pass2, DefaultRealm); code != 0 {
+		t.Fatalf("refresh with renewed credentials: %d", code)
+	}
+	// (A Refresh by another user is not answered at all by pion — no 437 —
+	// so it is not asserted here; the allocation is looked up by 5-tuple
+	// and user.)
 }
 
 func TestTURNRefusedWithoutSecret(t *testing.T) {

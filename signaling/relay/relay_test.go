@@ -525,13 +525,11 @@ func (r *rawClient) authed(method stun.Method, username, password, realm string,
 	if res.Type.Class == stun.ClassSuccessResponse {
 		return 0
 	}
-	var code stun.ErrorCode
 	var attr stun.ErrorCodeAttribute
 	if err := attr.GetFrom(res); err != nil {
 		r.t.Fatalf("error response without ERROR-CODE: %v", res)
 	}
-	code = attr.Code
-	return code
+	return attr.Code
 }
 
 // udpTransport is REQUESTED-TRANSPORT: UDP (17), as RFC 5766 section 14.7

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -41,7 +42,7 @@ func BenchmarkRoomHandshake(b *testing.B) {
 func BenchmarkRoomHandshakeParallel(b *testing.B) {
 	ts := startServer(b, Config{MaxConnsPerIP: -1})
 	var seq atomic.Int64
-	b.SetParallelism(8) // × GOMAXPROCS goroutines
+	b.SetParallelism(8) // × GOMAXPROCS = 16 goroutines
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -52,51 +53,123 @@ func BenchmarkRoomHandshakeParallel(b *testing.B) {
 }
 
 func roomHandshake(b *testing.B, ts *testServer, n int64) {
+	if err := doRoomHandshake(ts.addr, n); err != nil {
+		b.Error(err)
+	}
+}
+
+// doRoomHandshake is one handshake: join, start, offer, answer, 2 candidates each way,
+// leave.
+func doRoomHandshake(addr string, n int64) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	url := ts.url("/hs-" + strconv.FormatInt(n, 10))
-	must := func(err error) {
-		if err != nil {
-			b.Error(err)
-			runtime.Goexit()
-		}
-	}
+	url := "ws://" + addr + "/hs-" + strconv.FormatInt(n, 10)
 	alice, err := Dial(ctx, url, ClientConfig{})
-	must(err)
+	if err != nil {
+		return err
+	}
 	defer alice.Close()
 	bob, err := Dial(ctx, url, ClientConfig{})
-	must(err)
+	if err != nil {
+		return err
+	}
 	defer bob.Close()
-	next := func(c *Client, want string) {
+	next := func(c *Client, wantSignal bool) error {
 		for {
 			ev, err := c.Recv(ctx)
-			must(err)
+			if err != nil {
+				return err
+			}
 			switch ev.(type) {
 			case *Start:
-				if want == "start" {
-					return
+				if !wantSignal {
+					return nil
 				}
 			case *Signal:
-				if want == "signal" {
-					return
+				if wantSignal {
+					return nil
 				}
 			}
 		}
 	}
-	next(alice, "start")
-	next(bob, "start")
-	must(alice.Send(ctx, bob.ID(), json.RawMessage(benchOffer)))
-	next(bob, "signal")
-	must(bob.Send(ctx, alice.ID(), json.RawMessage(benchOffer)))
-	next(alice, "signal")
-	for range 2 {
-		must(alice.Send(ctx, bob.ID(), json.RawMessage(benchCandidate)))
-		must(bob.Send(ctx, alice.ID(), json.RawMessage(benchCandidate)))
+	steps := []func() error{
+		func() error { return next(alice, false) },
+		func() error { return next(bob, false) },
+		func() error { return alice.Send(ctx, bob.ID(), json.RawMessage(benchOffer)) },
+		func() error { return next(bob, true) },
+		func() error { return bob.Send(ctx, alice.ID(), json.RawMessage(benchOffer)) },
+		func() error { return next(alice, true) },
 	}
 	for range 2 {
-		next(alice, "signal")
-		next(bob, "signal")
+		steps = append(steps,
+			func() error { return alice.Send(ctx, bob.ID(), json.RawMessage(benchCandidate)) },
+			func() error { return bob.Send(ctx, alice.ID(), json.RawMessage(benchCandidate)) })
 	}
+	for range 2 {
+		steps = append(steps, func() error { return next(alice, true) }, func() error { return next(bob, true) })
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The server alone: the clients run in a child process (16 handshakes in flight), and the
+// server process's own CPU time is measured, so the client side's cost is not counted.
+// Both processes still share the machine's cores.
+//
+//	go test -run '^$' -bench RoomHandshakeServerOnly -benchtime 4000x ./signaling/
+func BenchmarkRoomHandshakeServerOnly(b *testing.B) {
+	raiseFileLimit(b, 8192)
+	ts := startServer(b, Config{MaxConnsPerIP: -1})
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHandshakeClients$")
+	cmd.Env = append(os.Environ(), "LYN_HS_ADDR="+ts.addr, "LYN_HS_COUNT="+strconv.Itoa(b.N), "LYN_HS_WORKERS=16")
+	cmd.Stderr = os.Stderr
+	cpu0 := processCPU()
+	start := time.Now()
+	out, err := cmd.Output()
+	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
+	if err != nil || !strings.Contains(string(out), "handshakes done") {
+		b.Fatalf("client process: %v\n%s", err, out)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "handshakes/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "server-cpu-µs/handshake")
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestHelperHandshakeClients is the child process of BenchmarkRoomHandshakeServerOnly.
+func TestHelperHandshakeClients(t *testing.T) {
+	addr := os.Getenv("LYN_HS_ADDR")
+	count, _ := strconv.Atoi(os.Getenv("LYN_HS_COUNT"))
+	workers, _ := strconv.Atoi(os.Getenv("LYN_HS_WORKERS"))
+	if addr == "" || count == 0 || workers == 0 {
+		t.Skip("child process of BenchmarkRoomHandshakeServerOnly")
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for range workers {
+		wg.Go(func() {
+			for n := next.Add(1); n <= int64(count); n = next.Add(1) {
+				if err := doRoomHandshake(addr, n); err != nil && failed.Add(1) == 1 {
+					fmt.Fprintln(os.Stderr, "handshake:", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		t.Fatalf("%d handshakes failed", failed.Load())
+	}
+	fmt.Println("handshakes done")
 }
 
 // A realistic data-channel-only SDP (~600 bytes) and a host candidate.

@@ -197,10 +197,7 @@ func (c *Client) Recv(ctx context.Context) (Event, error) {
 // Send sends payload (any JSON value: an SDP, a candidate...) to peer to. While the client
 // is resuming, Send waits for it (bounded by ctx).
 func (c *Client) Send(ctx context.Context, to PeerID, payload json.RawMessage) error {
-	msg, err := json.Marshal(struct {
-		Type string `json:"type"`
-		signalOut
-	}{TypeSignal, signalOut{To: to, Data: payload}})
+	msg, err := encodeSignal(to, payload)
 	if err != nil {
 		return fmt.Errorf("signaling: payload is not JSON: %w", err)
 	}

@@ -262,24 +262,44 @@ func decodeServerMessage(data []byte) (any, error) {
 
 // encode marshals a message with its "type" first. Every payload is a plain struct, so the
 // only possible error is a RawMessage that is not JSON, which decodeClientMessage rules out.
+// HTML escaping is off so that relayed payloads keep their bytes ("<" stays "<").
 func encode(typ string, payload any) []byte {
 	var buf bytes.Buffer
 	buf.Grow(128)
 	buf.WriteString(`{"type":`)
-	t, _ := json.Marshal(typ)
-	buf.Write(t)
-	body, err := json.Marshal(payload)
-	if err != nil {
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(typ)
+	buf.Truncate(buf.Len() - 1) // Encode's newline
+	mark := buf.Len()
+	if err := enc.Encode(payload); err != nil {
 		// Unreachable for our types; keep the frame valid rather than panic.
-		body = []byte("{}")
+		buf.Truncate(mark)
+		buf.WriteString("{}\n")
 	}
-	if len(body) > 2 { // not "{}"
-		buf.WriteByte(',')
-		buf.Write(body[1:])
+	body := buf.Bytes()[mark : buf.Len()-1]
+	if len(body) > 2 { // not "{}": splice the payload's fields after "type"
+		body[0] = ','
+		buf.Truncate(buf.Len() - 1)
 	} else {
+		buf.Truncate(mark)
 		buf.WriteByte('}')
 	}
 	return buf.Bytes()
+}
+
+// encodeSignal is the client->server signal frame.
+func encodeSignal(to PeerID, data json.RawMessage) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(struct {
+		Type string `json:"type"`
+		signalOut
+	}{TypeSignal, signalOut{To: to, Data: data}}); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // signalOut is the client->server form of a signal.

@@ -34,6 +34,14 @@ type ClientConfig struct {
 	// period. Default 25 s.
 	ResumeWindow time.Duration
 
+	// PingInterval is how often the client pings the server to notice a dead connection
+	// (a half-open TCP connection after a NAT timeout or a sleep); a ping unanswered for
+	// PingTimeout counts as a drop and starts a resume. Defaults 15 s and 10 s; a negative
+	// PingInterval disables it. In browsers (GOOS=js) pings are not available to
+	// JavaScript, and this does nothing.
+	PingInterval time.Duration
+	PingTimeout  time.Duration
+
 	// EventBuffer is how many events may wait for Recv. The reader blocks beyond it, so call
 	// Recv promptly. Default 256.
 	EventBuffer int
@@ -54,6 +62,12 @@ func (c ClientConfig) withDefaults() ClientConfig {
 	}
 	if c.ResumeWindow <= 0 {
 		c.ResumeWindow = 25 * time.Second
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = 15 * time.Second
+	}
+	if c.PingTimeout <= 0 {
+		c.PingTimeout = 10 * time.Second
 	}
 	if c.EventBuffer <= 0 {
 		c.EventBuffer = 256
@@ -129,6 +143,10 @@ func Dial(ctx context.Context, rawURL string, cfg ClientConfig) (*Client, error)
 	}
 	c.wg.Add(1)
 	go c.readLoop(ws)
+	if cfg.PingInterval > 0 {
+		c.wg.Add(1)
+		go c.keepAlive()
+	}
 	return c, nil
 }
 
@@ -284,7 +302,8 @@ func (c *Client) readLoop(ws *websocket.Conn) {
 			case websocket.StatusGoingAway:
 				c.end(ErrServerGoingAway)
 				return
-			case websocket.StatusNormalClosure, websocket.StatusPolicyViolation, websocket.StatusMessageTooBig:
+			case websocket.StatusNormalClosure, websocket.StatusPolicyViolation, websocket.StatusMessageTooBig,
+				StatusReplaced: // another socket resumed as us: do not fight over the token
 				c.end(fmt.Errorf("%w: %w", ErrClosed, err))
 				return
 			}
@@ -395,5 +414,36 @@ func isClosed(ch chan struct{}) bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// keepAlive pings the server and cuts a socket that stopped answering, which makes the
+// read loop resume.
+func (c *Client) keepAlive() {
+	defer c.wg.Done()
+	t := time.NewTicker(c.cfg.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-c.ctx.Done():
+			return
+		case <-c.done:
+			return
+		}
+		c.mu.Lock()
+		ws := c.ws
+		c.mu.Unlock()
+		if ws == nil {
+			continue // resuming
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, c.cfg.PingTimeout)
+		err := ws.Ping(ctx)
+		timedOut := errors.Is(err, context.DeadlineExceeded)
+		cancel()
+		if timedOut {
+			c.log.Debug("signaling: server stopped answering pings")
+			ws.CloseNow()
+		}
 	}
 }

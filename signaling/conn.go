@@ -93,6 +93,20 @@ func (c *conn) closeWith(status websocket.StatusCode, reason string) {
 	c.startWriterLocked()
 }
 
+// replaced closes a socket whose peer resumed on another: status 4000, nothing more is
+// written to it (what was queued is lost with the socket, as on any drop).
+func (c *conn) replaced() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return
+	}
+	c.queue = nil
+	c.kicked, c.closing = true, true
+	c.closeCode, c.closeReason = StatusReplaced, "replaced"
+	c.startWriterLocked()
+}
+
 // closeNow cuts the connection without a handshake; safe with any lock held.
 func (c *conn) closeNow(reason string) {
 	c.mu.Lock()

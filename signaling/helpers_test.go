@@ -234,3 +234,5 @@ func isCode(err error, code ErrorCode) bool {
 }
 
 func timeUnix(s int64) time.Time { return time.Unix(s, 0) }
+
+func closeStatus(err error) websocket.StatusCode { return websocket.CloseStatus(err) }

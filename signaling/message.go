@@ -5,11 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/coder/websocket"
 )
 
 // ProtocolVersion is the signaling protocol version this package speaks. It is sent in
 // every welcome; a client may ask for it with ?v=1 and gets a bad-version error otherwise.
 const ProtocolVersion = 1
+
+// StatusReplaced is the close status of a socket whose peer resumed on a newer socket
+// (the other close statuses are RFC 6455's; see PROTOCOL.md).
+const StatusReplaced websocket.StatusCode = 4000
 
 // PeerID identifies a peer within a room. The server assigns it; it survives a resume.
 type PeerID string

@@ -22,12 +22,6 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Close status codes the server uses besides the RFC 6455 ones.
-const (
-	// StatusReplaced closes a socket whose peer resumed on a newer socket.
-	StatusReplaced websocket.StatusCode = 4000
-)
-
 // Server is the signaling server: an http.Handler. ServeHTTP answers GET /healthz and
 // GET /metrics itself; every other path is a room, "/" + name, where name is 1..64 of
 // [A-Za-z0-9._-]. Mount it under a prefix with http.StripPrefix.
@@ -373,7 +367,7 @@ func (s *Server) resume(c *conn, name, tok string) *Error {
 	if old := p.conn; old != nil {
 		// The client noticed the drop before we did: the new socket wins.
 		old.peer = nil
-		old.closeNow("replaced")
+		old.replaced()
 	}
 	if p.grace != nil {
 		p.grace.Stop()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"go.uber.org/goleak"
 )
 
 func TestRoomFillsAndStarts(t *testing.T) {
@@ -287,6 +288,7 @@ func TestHealthzAndMetrics(t *testing.T) {
 }
 
 func TestShutdownClosesEveryConnection(t *testing.T) {
+	before := goleak.IgnoreCurrent()
 	ts := startServer(t, Config{})
 	var cs []*Client
 	for i := range 3 {
@@ -319,6 +321,9 @@ func TestShutdownClosesEveryConnection(t *testing.T) {
 	if st := ts.Stats(); st.Connections != 0 {
 		t.Fatalf("%d connections left", st.Connections)
 	}
+	// Every goroutine of the server and of the ended clients is gone; only the test's
+	// http.Server accept loop remains until cleanup.
+	goleak.VerifyNone(t, before, goleak.IgnoreAnyFunction("net/http.(*Server).Serve"))
 	if _, err := Dial(context.Background(), ts.url("/late"), ClientConfig{}); err == nil {
 		t.Fatal("dial after shutdown succeeded")
 	}

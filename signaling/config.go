@@ -4,14 +4,18 @@ package signaling
 
 import (
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Config configures a Server. The zero value is a sensible public default: no auth, no
 // ICE servers, every origin allowed, limits sized for a small VPS. Each limit's default is
-// given in its comment; a negative value (where noted) disables the limit.
+// given in its comment; a negative value disables the limit where noted, and elsewhere
+// means the default.
 type Config struct {
 	// ICEServers returns the STUN/TURN servers to put in peerID's welcome, e.g. with
 	// per-peer time-limited TURN credentials from signaling/relay. Nil means none.
@@ -23,7 +27,9 @@ type Config struct {
 
 	// AllowedOrigins, if set, lists the Origin host patterns (path.Match, as in
 	// websocket.AcceptOptions.OriginPatterns) allowed to connect; others get HTTP 403.
-	// Nil accepts any origin: the protocol carries no cookies, so cross-site use is safe.
+	// The request's own host is always allowed. Nil accepts any origin: the protocol
+	// relies on no cookies or ambient credentials, so cross-site pages cannot abuse a
+	// visitor's session.
 	AllowedOrigins []string
 
 	// ClientIP extracts the client address used for MaxConnsPerIP. Nil uses the host of
@@ -44,21 +50,23 @@ type Config struct {
 	// MessagesPerSecond and MessageBurst bound what one connection may send (token
 	// bucket). Over it: an error, then the connection is closed. Defaults 50/s, burst 100:
 	// a peer in an 8-player room trickles ~10 candidates to each of 7 peers at once.
+	// A negative rate disables the limit.
 	MessagesPerSecond float64
 	MessageBurst      int
 
 	// MaxBadMessages is how many malformed or unknown messages one connection may send
-	// (each answered with an error) before it is closed. Default 5.
+	// (each answered with an error) before it is closed. Default 5; negative: never.
 	MaxBadMessages int
 
 	// MaxConnsPerIP bounds simultaneous connections from one client IP; over it, the
 	// upgrade is refused with HTTP 429. Default 32; negative disables.
 	MaxConnsPerIP int
 
-	// MaxRooms bounds the number of rooms. Default 10 000.
+	// MaxRooms bounds the number of rooms. Default 10 000; negative disables.
 	MaxRooms int
 
-	// MaxPeersPerRoom bounds players plus spectators in one room. Default 16.
+	// MaxPeersPerRoom bounds players plus spectators in one room. Default 16; negative
+	// disables (players are at most 8 in any case).
 	MaxPeersPerRoom int
 
 	// HandshakeTimeout bounds reading the HTTP upgrade request (applied by
@@ -93,13 +101,18 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	def := func(v *int, d int) {
-		if *v == 0 {
+	// def applies a default to zero; a negative value means "no limit" where documented.
+	def := func(v *int, d int, negativeUnlimited bool) {
+		switch {
+		case *v == 0, *v < 0 && !negativeUnlimited:
 			*v = d
+		case *v < 0:
+			*v = math.MaxInt
 		}
 	}
+	// Durations must be positive: a zero or negative timer interval would spin.
 	defDur := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
+		if *v <= 0 {
 			*v = d
 		}
 	}
@@ -115,21 +128,26 @@ func (c Config) withDefaults() Config {
 	if c.MaxMessageBytes <= 0 {
 		c.MaxMessageBytes = 64 << 10
 	}
-	if c.MessagesPerSecond <= 0 {
+	switch {
+	case c.MessagesPerSecond == 0:
 		c.MessagesPerSecond = 50
+	case c.MessagesPerSecond < 0:
+		c.MessagesPerSecond = float64(rate.Inf)
 	}
-	def(&c.MessageBurst, 100)
-	def(&c.MaxBadMessages, 5)
-	def(&c.MaxConnsPerIP, 32)
-	def(&c.MaxRooms, 10_000)
-	def(&c.MaxPeersPerRoom, 16)
+	def(&c.MessageBurst, 100, false)
+	def(&c.MaxBadMessages, 5, true)
+	def(&c.MaxConnsPerIP, 32, true)
+	def(&c.MaxRooms, 10_000, true)
+	def(&c.MaxPeersPerRoom, 16, true)
 	defDur(&c.HandshakeTimeout, 10*time.Second)
 	defDur(&c.PingInterval, 10*time.Second)
 	defDur(&c.IdleTimeout, 30*time.Second)
-	def(&c.SendQueueLen, 256)
+	def(&c.SendQueueLen, 256, false)
 	defDur(&c.WriteTimeout, 5*time.Second)
-	defDur(&c.ResumeGrace, 30*time.Second)
-	def(&c.MaxPendingMessages, 128)
+	if c.ResumeGrace == 0 {
+		c.ResumeGrace = 30 * time.Second
+	}
+	def(&c.MaxPendingMessages, 128, false)
 	return c
 }
 

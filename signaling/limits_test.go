@@ -289,3 +289,18 @@ func TestBadMessagesThenClose(t *testing.T) {
 	}
 	assertRoomWorks(t, ts)
 }
+
+func TestConfigDefaults(t *testing.T) {
+	c := Config{}.withDefaults()
+	if c.MaxMessageBytes != 64<<10 || c.MessagesPerSecond != 50 || c.MessageBurst != 100 ||
+		c.MaxBadMessages != 5 || c.MaxConnsPerIP != 32 || c.MaxRooms != 10_000 || c.MaxPeersPerRoom != 16 ||
+		c.HandshakeTimeout != 10*time.Second || c.PingInterval != 10*time.Second || c.IdleTimeout != 30*time.Second ||
+		c.SendQueueLen != 256 || c.WriteTimeout != 5*time.Second || c.ResumeGrace != 30*time.Second ||
+		c.MaxPendingMessages != 128 || c.Logger == nil || c.Now == nil || c.ClientIP == nil {
+		t.Fatalf("defaults changed; update the Config docs and PROTOCOL.md: %+v", c)
+	}
+	n := Config{MaxRooms: -1, MaxConnsPerIP: -1, PingInterval: -time.Second, SendQueueLen: -3, ResumeGrace: -1}.withDefaults()
+	if n.MaxRooms < 1<<30 || n.MaxConnsPerIP < 1<<30 || n.PingInterval != 10*time.Second || n.SendQueueLen != 256 || n.ResumeGrace >= 0 {
+		t.Fatalf("negative values: %+v", n)
+	}
+}

@@ -129,6 +129,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		InsecureSkipVerify: len(s.cfg.AllowedOrigins) == 0,
 		OriginPatterns:     s.cfg.AllowedOrigins,
 		OnPongReceived:     func(context.Context, []byte) { c.touch() },
+		OnPingReceived:     func(context.Context, []byte) bool { c.touch(); return true },
 	})
 	if err != nil {
 		// Accept has written the HTTP error. The origin check is the only refusal that
@@ -149,7 +150,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := s.join(c, name, r.URL.Query()); e != nil {
-		s.reject(string(e.Code), "room", name, "remote", ip)
+		s.reject(string(e.Code), "room", truncate(name, 80), "remote", ip)
 		c.fail(e, websocket.StatusPolicyViolation)
 	}
 	c.mu.Lock() // onTimer reads c.timer under c.mu
@@ -628,4 +629,11 @@ func (s *Server) roomMembers(name string) []PeerID {
 		}
 	}
 	return ids
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }

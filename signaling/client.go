@@ -215,6 +215,9 @@ func (c *Client) Recv(ctx context.Context) (Event, error) {
 // Send sends payload (any JSON value: an SDP, a candidate...) to peer to. While the client
 // is resuming, Send waits for it (bounded by ctx).
 func (c *Client) Send(ctx context.Context, to PeerID, payload json.RawMessage) error {
+	if len(payload) == 0 {
+		return fmt.Errorf("signaling: empty payload")
+	}
 	msg, err := encodeSignal(to, payload)
 	if err != nil {
 		return fmt.Errorf("signaling: payload is not JSON: %w", err)

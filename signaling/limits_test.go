@@ -304,3 +304,28 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatalf("negative values: %+v", n)
 	}
 }
+
+// Messages for a peer in its grace period are bounded: past MaxPendingMessages the grace
+// ends early and the others see peer-left.
+func TestLimitGraceQueue(t *testing.T) {
+	ts := startServer(t, Config{ResumeGrace: time.Minute, MaxPendingMessages: 3})
+	room := freshRoom("graceq")
+	a := dial(t, ts.url(room), ClientConfig{})
+	ws, m := rawDial(t, ts.url(room), nil)
+	w := m.(*Welcome)
+	waitFor[*Start](t, a)
+	ws.CloseNow()
+	eventually(t, "peer in grace", func() bool { return ts.Stats().PeersInGrace == 1 })
+	for range 3 {
+		send(t, a, w.ID, `"queued"`)
+	}
+	eventually(t, "3 queued", func() bool { return ts.Stats().MessagesRelayed == 3 })
+	send(t, a, w.ID, `"one too many"`)
+	if pl := waitFor[*PeerLeft](t, a); pl.ID != w.ID {
+		t.Fatalf("peer-left %s", pl.ID)
+	}
+	if _, err := Dial(context.Background(), ts.url(room+"?resume="+w.ResumeToken), ClientConfig{}); !isCode(err, CodeBadResume) {
+		t.Fatalf("resume after overflow: %v", err)
+	}
+	assertRoomWorks(t, ts)
+}

@@ -19,9 +19,9 @@ func FuzzDecodeClientMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := decodeClientMessage(data)
 		if err != nil {
-			var de *DecodeError
+			var de *decodeError
 			if !errors.As(err, &de) || de.Reason == "" || (de.Code != CodeBadMessage && de.Code != CodeUnknownType) {
-				t.Fatalf("error %v is not a DecodeError with a reason", err)
+				t.Fatalf("error %v is not a decodeError with a reason", err)
 			}
 			return
 		}

@@ -115,6 +115,7 @@ func (e *Error) Is(target error) bool {
 // ErrorCode is the machine-readable part of an error message; see PROTOCOL.md.
 type ErrorCode string
 
+// Error codes; PROTOCOL.md says when each is sent and whether it is fatal.
 const (
 	CodeBadMessage         ErrorCode = "bad-message"
 	CodeUnknownType        ErrorCode = "unknown-type"
@@ -143,46 +144,47 @@ type clientMessage struct {
 	Data json.RawMessage `json:"data,omitempty"`
 }
 
-// DecodeError says what was wrong with a message; Code is bad-message or unknown-type.
-type DecodeError struct {
+// decodeError says what was wrong with a client message; Code is bad-message or
+// unknown-type, Reason is safe to send back.
+type decodeError struct {
 	Code   ErrorCode
 	Reason string
 }
 
-func (e *DecodeError) Error() string { return string(e.Code) + ": " + e.Reason }
+func (e *decodeError) Error() string { return string(e.Code) + ": " + e.Reason }
 
 // maxPeerIDLen bounds peer ids accepted from the network; server ids are 16 characters.
 const maxPeerIDLen = 64
 
 // decodeClientMessage parses one text frame from a client. It never panics; the error is
-// a *DecodeError naming the problem in words safe to send back to the client.
+// a *decodeError naming the problem in words safe to send back to the client.
 func decodeClientMessage(data []byte) (clientMessage, error) {
 	var m clientMessage
 	if err := json.Unmarshal(data, &m); err != nil {
-		return clientMessage{}, &DecodeError{CodeBadMessage, "not a JSON object: " + trimErr(err)}
+		return clientMessage{}, &decodeError{CodeBadMessage, "not a JSON object: " + trimErr(err)}
 	}
 	switch m.Type {
 	case TypeSignal:
 		if m.To == "" {
-			return clientMessage{}, &DecodeError{CodeBadMessage, `signal without "to"`}
+			return clientMessage{}, &decodeError{CodeBadMessage, `signal without "to"`}
 		}
 		if len(m.To) > maxPeerIDLen {
-			return clientMessage{}, &DecodeError{CodeBadMessage, `signal "to" too long`}
+			return clientMessage{}, &decodeError{CodeBadMessage, `signal "to" too long`}
 		}
 		if len(m.Data) == 0 || bytes.Equal(m.Data, []byte("null")) {
-			return clientMessage{}, &DecodeError{CodeBadMessage, `signal without "data"`}
+			return clientMessage{}, &decodeError{CodeBadMessage, `signal without "data"`}
 		}
 		return m, nil
 	case TypeLeave:
 		return clientMessage{Type: TypeLeave}, nil
 	case "":
-		return clientMessage{}, &DecodeError{CodeBadMessage, `missing "type"`}
+		return clientMessage{}, &decodeError{CodeBadMessage, `missing "type"`}
 	default:
 		t := m.Type
 		if len(t) > 32 {
 			t = t[:32] + "…"
 		}
-		return clientMessage{}, &DecodeError{CodeUnknownType, fmt.Sprintf("unknown message type %q", t)}
+		return clientMessage{}, &decodeError{CodeUnknownType, fmt.Sprintf("unknown message type %q", t)}
 	}
 }
 

@@ -517,12 +517,12 @@ func (s *Server) readLoop(c *conn) readExit {
 		}
 		var m clientMessage
 		if typ != websocket.MessageText {
-			err = &DecodeError{CodeBadMessage, "binary frames are not part of the protocol"}
+			err = &decodeError{CodeBadMessage, "binary frames are not part of the protocol"}
 		} else {
 			m, err = decodeClientMessage(data)
 		}
 		if err != nil {
-			var de *DecodeError
+			var de *decodeError
 			errors.As(err, &de)
 			c.bad++
 			if c.bad >= s.cfg.MaxBadMessages {

@@ -51,7 +51,7 @@ func (c *conn) wasKicked() bool {
 func (c *conn) send(msg []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closing || c.done {
+	if c.closing {
 		return
 	}
 	if len(c.queue) >= c.s.cfg.SendQueueLen {
@@ -59,6 +59,8 @@ func (c *conn) send(msg []byte) {
 		c.closeNowLocked()
 		return
 	}
+	// Once the read loop has ended (done), messages still queue: finish hands them to the
+	// peer's grace period if the socket merely dropped.
 	c.queue = append(c.queue, msg)
 	c.startWriterLocked()
 }
@@ -169,11 +171,18 @@ func (c *conn) writeLoop() {
 		timedOut := ctx.Err() != nil
 		cancel()
 		if err != nil {
-			if timedOut && c.s.ctx.Err() == nil {
-				c.s.reject("write-timeout", "remote", c.ip)
-			}
 			c.mu.Lock()
-			c.kicked, c.closing, c.writing, c.queue = true, true, false, nil
+			if timedOut {
+				// Too slow or stalled: cut off, like an overflowing queue.
+				if c.s.ctx.Err() == nil {
+					c.s.reject("write-timeout", "remote", c.ip)
+				}
+				c.kicked, c.closing, c.queue = true, true, nil
+			} else if !c.closing {
+				// The socket broke: keep the message for a resume.
+				c.queue = append([][]byte{msg}, c.queue...)
+			}
+			c.writing = false
 			c.mu.Unlock()
 			c.ws.CloseNow() // a failed write has already closed it; make sure
 			return
@@ -225,7 +234,6 @@ func (c *conn) onTimer() {
 func (c *conn) shutdown() {
 	c.mu.Lock()
 	c.done = true
-	c.queue = nil
 	if c.timer != nil {
 		c.timer.Stop()
 	}

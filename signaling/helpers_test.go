@@ -32,7 +32,12 @@ func (ts *testServer) http(path string) string        { return "http://" + ts.ad
 
 func startServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return startServerWith(t, cfg, &net.ListenConfig{})
+}
+
+func startServerWith(t testing.TB, cfg Config, lc *net.ListenConfig) *testServer {
+	t.Helper()
+	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

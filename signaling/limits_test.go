@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -165,16 +168,57 @@ func TestLimitIdleTimeout(t *testing.T) {
 	}
 }
 
+var stallLog syncBuf
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuf) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
 func TestLimitStalledClientNeverHoldsUpOthers(t *testing.T) {
-	ts := startServer(t, Config{
-		SendQueueLen: 8, WriteTimeout: 300 * time.Millisecond,
-		MessagesPerSecond: 1e6, MessageBurst: 1e6, MaxMessageBytes: 1 << 20,
+	stallLog = syncBuf{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(stallLog.String())
+		}
 	})
+	// Small socket buffers on the server side (accepted sockets inherit the listener's),
+	// so that writes to a client that does not read block after some KiB, not megabytes.
+	smallSendBuffer := &net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) {
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 8192)
+		})
+	}}
+	ts := startServerWith(t, Config{
+		SendQueueLen: 64, WriteTimeout: 300 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&stallLog, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		MessagesPerSecond: 1e6, MessageBurst: 1e6, MaxMessageBytes: 1 << 20,
+	}, smallSendBuffer)
 	room := freshRoom("stall")
 	a := dial(t, ts.url(room), ClientConfig{Players: 3})
 	b := dial(t, ts.url(room), ClientConfig{Players: 3})
-	stalled, _ := rawDial(t, ts.url(room), nil) // never reads after its welcome
-	_ = stalled
+	// The stalled client never reads after its welcome, and has a tiny receive buffer so
+	// that the server's writes block after a few hundred KiB rather than megabytes.
+	tinyBuffer := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{
+		Control: func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) {
+				syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+			})
+		},
+	}).DialContext}}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	stalled, _, err := websocket.Dial(ctx, ts.url(room), &websocket.DialOptions{HTTPClient: tinyBuffer})
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.CloseNow()
 	waitFor[*Start](t, a)
 	waitFor[*Start](t, b)
 	var stalledID PeerID
@@ -183,29 +227,43 @@ func TestLimitStalledClientNeverHoldsUpOthers(t *testing.T) {
 			stalledID = p
 		}
 	}
-	// Flood the stalled peer with 100 × 64 KiB: more than loopback socket buffers hold.
-	payload := `"` + strings.Repeat("x", 64<<10) + `"`
+	// Flood the stalled peer with 16 KiB signals (up to 200) until the server gives up on it.
+	payload := `"` + strings.Repeat("x", 16<<10) + `"`
 	start := time.Now()
-	for i := range 100 {
-		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-		err := a.Send(ctx, stalledID, []byte(payload))
-		cancel()
-		if err != nil {
-			t.Fatalf("send %d: %v", i, err)
+	stop := make(chan struct{})
+	flooded := make(chan error, 1)
+	go func() {
+		defer close(flooded)
+		for range 200 {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+			err := a.Send(ctx, stalledID, []byte(payload))
+			cancel()
+			if err != nil {
+				flooded <- err
+				return
+			}
 		}
-		if i == 50 {
-			// Meanwhile b's traffic through the same room flows.
-			send(t, b, a.ID(), `"b is not held up"`)
-		}
-	}
+	}()
+	// Meanwhile b's traffic through the same room flows.
+	send(t, b, a.ID(), `"b is not held up"`)
 	if s := waitFor[*Signal](t, a); s.From != b.ID() {
 		t.Fatalf("a got %+v", s)
 	}
 	if pl := waitFor[*PeerLeft](t, b); pl.ID != stalledID {
 		t.Fatalf("peer-left %s", pl.ID)
 	}
+	close(stop)
+	if err := <-flooded; err != nil {
+		t.Fatalf("the flooding sender was hurt: %v", err)
+	}
 	st := ts.Stats()
 	if st.Rejects["slow-consumer"]+st.Rejects["write-timeout"] == 0 {
+		t.Log(stallLog.String())
 		t.Fatalf("stalled client not cut off: %v", st.Rejects)
 	}
 	assertRoomWorks(t, ts)

@@ -547,22 +547,32 @@ func (s *Server) readLoop(c *conn) readExit {
 	}
 }
 
-// finish runs once a connection's read loop has ended.
+// finish runs once a connection's read loop has ended. It first stops the connection's
+// helpers: only then is it known whether the server cut the connection (a write timeout
+// closes the socket under the read loop) or the network dropped it.
 func (s *Server) finish(c *conn, exit readExit) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	if p := c.peer; p != nil && p.conn == c && !p.gone {
-		if exit == exitDropped && s.cfg.ResumeGrace > 0 && !s.closed {
-			p.conn = nil
-			s.inGrace++
-			p.grace = time.AfterFunc(s.cfg.ResumeGrace, func() { s.expireGrace(p) })
-			s.log.Debug("signaling: dropped, in grace", "room", p.room.name, "peer", p.id)
-		} else {
-			s.removePeerLocked(p, "closed")
-		}
-	}
-	s.mu.Unlock()
 	c.shutdown()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	c.mu.Lock()
+	unsent, kicked := c.queue, c.kicked
+	c.queue, c.closing = nil, true // sends from now on are dropped
+	c.mu.Unlock()
+	p := c.peer
+	if p == nil || p.conn != c || p.gone {
+		return
+	}
+	if exit == exitDropped && !kicked && s.cfg.ResumeGrace > 0 && !s.closed && len(unsent) <= s.cfg.MaxPendingMessages {
+		// Whatever was not yet written waits for the resume with what comes meanwhile.
+		p.conn = nil
+		p.pending = unsent
+		s.inGrace++
+		p.grace = time.AfterFunc(s.cfg.ResumeGrace, func() { s.expireGrace(p) })
+		s.log.Debug("signaling: dropped, in grace", "room", p.room.name, "peer", p.id)
+		return
+	}
+	s.removePeerLocked(p, "closed")
 }
 
 func (s *Server) expireGrace(p *peer) {

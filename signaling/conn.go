@@ -166,7 +166,9 @@ func (c *conn) writeLoop() {
 		}
 		c.mu.Unlock()
 
-		ctx, cancel := context.WithTimeout(c.s.ctx, timeout)
+		// Not derived from the server's context: Shutdown cuts sockets itself, and a
+		// detached timeout is cheaper (no registration with a parent).
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		err := c.ws.Write(ctx, websocket.MessageText, msg)
 		timedOut := ctx.Err() != nil
 		cancel()
@@ -174,7 +176,7 @@ func (c *conn) writeLoop() {
 			c.mu.Lock()
 			if timedOut {
 				// Too slow or stalled: cut off, like an overflowing queue.
-				if c.s.ctx.Err() == nil {
+				if !c.s.isClosed() {
 					c.s.reject("write-timeout", "remote", c.ip)
 				}
 				c.kicked, c.closing, c.queue = true, true, nil
@@ -210,7 +212,7 @@ func (c *conn) onTimer() {
 		return
 	}
 	if silent >= cfg.PingInterval {
-		ctx, cancel := context.WithTimeout(c.s.ctx, cfg.IdleTimeout-silent)
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.IdleTimeout-silent)
 		err := c.ws.Ping(ctx)
 		expired := errors.Is(err, context.DeadlineExceeded)
 		cancel()

@@ -3,6 +3,7 @@
 package signaling
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -26,11 +27,9 @@ import (
 // GET /metrics itself; every other path is a room, "/" + name, where name is 1..64 of
 // [A-Za-z0-9._-]. Mount it under a prefix with http.StripPrefix.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	stats  metrics
-	ctx    context.Context // cancelled when Shutdown gives up waiting
-	cancel context.CancelFunc
+	cfg   Config
+	log   *slog.Logger
+	stats metrics
 
 	mu      sync.Mutex
 	closed  bool
@@ -66,12 +65,9 @@ type peer struct {
 // NewServer returns a Server for cfg; zero fields take their documented defaults.
 func NewServer(cfg Config) *Server {
 	cfg = cfg.withDefaults()
-	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg:     cfg,
 		log:     cfg.Logger,
-		ctx:     ctx,
-		cancel:  cancel,
 		rooms:   make(map[string]*room),
 		tokens:  make(map[[32]byte]*peer),
 		ipConns: make(map[string]int),
@@ -490,8 +486,14 @@ const (
 )
 
 func (s *Server) readLoop(c *conn) readExit {
+	buf := readBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 { // let the odd huge message's buffer go
+			readBuffers.Put(buf)
+		}
+	}()
 	for {
-		typ, data, err := c.ws.Read(s.ctx)
+		typ, data, err := readMessage(c.ws, buf)
 		if err != nil {
 			switch {
 			case errors.Is(err, websocket.ErrMessageTooBig):
@@ -616,11 +618,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
-		s.cancel()
 		return nil
 	case <-ctx.Done():
-		s.cancel() // aborts every blocked read
-		for _, c := range conns {
+		for _, c := range conns { // cutting the sockets ends every blocked read and write
 			c.closeNow("shutdown deadline")
 		}
 		<-done
@@ -646,4 +646,29 @@ func truncate(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// readBuffers holds message buffers between reads: a connection holds none while idle,
+// and a message's bytes are copied out by decoding.
+var readBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readMessage reads one message into buf, which is only valid until the next call. The
+// read has no context: a blocked read ends when the socket is closed (by the peer, a
+// timeout or Shutdown), which saves registering a context per message.
+func readMessage(ws *websocket.Conn, buf *bytes.Buffer) (websocket.MessageType, []byte, error) {
+	typ, r, err := ws.Reader(context.Background())
+	if err != nil {
+		return 0, nil, err
+	}
+	buf.Reset()
+	if _, err := buf.ReadFrom(r); err != nil {
+		return 0, nil, err
+	}
+	return typ, buf.Bytes(), nil
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
 }

@@ -486,14 +486,8 @@ const (
 )
 
 func (s *Server) readLoop(c *conn) readExit {
-	buf := readBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 64<<10 { // let the odd huge message's buffer go
-			readBuffers.Put(buf)
-		}
-	}()
 	for {
-		typ, data, err := readMessage(c.ws, buf)
+		typ, buf, err := readMessage(c.ws)
 		if err != nil {
 			switch {
 			case errors.Is(err, websocket.ErrMessageTooBig):
@@ -509,6 +503,15 @@ func (s *Server) readLoop(c *conn) readExit {
 			return exitDropped
 		}
 		c.touch()
+		// Decoding copies what it keeps, so the buffer goes back before the message is
+		// handled.
+		var m clientMessage
+		if typ != websocket.MessageText {
+			err = &decodeError{CodeBadMessage, "binary frames are not part of the protocol"}
+		} else {
+			m, err = decodeClientMessage(buf.Bytes())
+		}
+		putReadBuffer(buf)
 		if c.wasKicked() {
 			continue // draining until the close completes
 		}
@@ -516,12 +519,6 @@ func (s *Server) readLoop(c *conn) readExit {
 			s.reject(string(CodeRateLimited), "remote", c.ip)
 			c.fail(errorf(CodeRateLimited, "more than %g messages per second", s.cfg.MessagesPerSecond), websocket.StatusPolicyViolation)
 			continue
-		}
-		var m clientMessage
-		if typ != websocket.MessageText {
-			err = &decodeError{CodeBadMessage, "binary frames are not part of the protocol"}
-		} else {
-			m, err = decodeClientMessage(data)
 		}
 		if err != nil {
 			var de *decodeError
@@ -648,23 +645,31 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// readBuffers holds message buffers between reads: a connection holds none while idle,
-// and a message's bytes are copied out by decoding.
+// readBuffers holds message buffers between reads, so that an idle connection holds
+// none.
 var readBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// readMessage reads one message into buf, which is only valid until the next call. The
-// read has no context: a blocked read ends when the socket is closed (by the peer, a
+func putReadBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 64<<10 { // let the odd huge message's buffer go
+		readBuffers.Put(buf)
+	}
+}
+
+// readMessage reads one message into a pooled buffer; give it back with putReadBuffer.
+// The read has no context: a blocked read ends when the socket is closed (by the peer, a
 // timeout or Shutdown), which saves registering a context per message.
-func readMessage(ws *websocket.Conn, buf *bytes.Buffer) (websocket.MessageType, []byte, error) {
+func readMessage(ws *websocket.Conn) (websocket.MessageType, *bytes.Buffer, error) {
 	typ, r, err := ws.Reader(context.Background())
 	if err != nil {
 		return 0, nil, err
 	}
+	buf := readBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	if _, err := buf.ReadFrom(r); err != nil {
+		putReadBuffer(buf)
 		return 0, nil, err
 	}
-	return typ, buf.Bytes(), nil
+	return typ, buf, nil
 }
 
 func (s *Server) isClosed() bool {

@@ -387,3 +387,28 @@ func TestLimitGraceQueue(t *testing.T) {
 	}
 	assertRoomWorks(t, ts)
 }
+
+// A fatal error during a session ends the Client with that *Error, without a resume.
+func TestClientEndsWithFatalError(t *testing.T) {
+	ts := startServer(t, Config{MessagesPerSecond: 0.001, MessageBurst: 2})
+	room := freshRoom("fatal")
+	a := dial(t, ts.url(room), ClientConfig{})
+	b := dial(t, ts.url(room), ClientConfig{})
+	waitFor[*Start](t, b)
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		b.Send(ctx, a.ID(), []byte(`"x"`)) // the third is over the limit
+		cancel()
+	}
+	err := waitEnd(t, b)
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeRateLimited || !e.Fatal {
+		t.Fatalf("client ended with %v, want a fatal rate-limited *Error", err)
+	}
+	if !errors.Is(err, &Error{Code: CodeRateLimited}) {
+		t.Fatal("errors.Is by code does not match")
+	}
+	if pl := waitFor[*PeerLeft](t, a); pl.ID != b.ID() {
+		t.Fatalf("peer-left %s", pl.ID)
+	}
+}

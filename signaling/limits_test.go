@@ -412,3 +412,53 @@ func TestClientEndsWithFatalError(t *testing.T) {
 		t.Fatalf("peer-left %s", pl.ID)
 	}
 }
+
+// Messages the server had queued but not yet written when a socket dropped are not lost:
+// they wait in the grace period and arrive after the resume.
+func TestUnsentMessagesSurviveADrop(t *testing.T) {
+	smallSendBuffer := &net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) {
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 8192)
+		})
+	}}
+	ts := startServerWith(t, Config{
+		SendQueueLen: 64, WriteTimeout: 10 * time.Second, ResumeGrace: 10 * time.Second,
+		MessagesPerSecond: -1, MaxMessageBytes: 1 << 20,
+	}, smallSendBuffer)
+	room := freshRoom("unsent")
+	a := dial(t, ts.url(room), ClientConfig{})
+	b, m := rawDial(t, ts.url(room), nil) // stops reading after its welcome
+	w := m.(*Welcome)
+	waitFor[*Start](t, a)
+	var bconn *conn
+	ts.mu.Lock()
+	for c := range ts.conns {
+		if c.peer != nil && c.peer.id == w.ID {
+			bconn = c
+		}
+	}
+	ts.mu.Unlock()
+	queued := func() int { bconn.mu.Lock(); defer bconn.mu.Unlock(); return len(bconn.queue) }
+	payload := `"` + strings.Repeat("y", 16<<10) + `"`
+	for i := 0; queued() < 2; i++ {
+		if i == 60 {
+			t.Fatal("the server's writes to b never blocked")
+		}
+		send(t, a, w.ID, payload)
+		time.Sleep(5 * time.Millisecond) // let the writer reach the socket; bounded by i
+	}
+	send(t, a, w.ID, `"marker"`)
+	eventually(t, "marker queued", func() bool { return queued() >= 3 })
+	b.CloseNow() // unread data: the kernel resets the connection
+	eventually(t, "b in grace", func() bool { return ts.Stats().PeersInGrace == 1 })
+
+	b2, m2 := rawDial(t, ts.url(room+"?resume="+w.ResumeToken), nil)
+	if !m2.(*Welcome).Resumed {
+		t.Fatal("not resumed")
+	}
+	for {
+		if s, ok := rawRead(t, b2).(*Signal); ok && string(s.Data) == `"marker"` {
+			break
+		}
+	}
+}

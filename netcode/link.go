@@ -95,10 +95,10 @@ type PeerStats struct {
 	// LocalAddress and RemoteAddress are the selected pair's "ip:port".
 	LocalAddress, RemoteAddress string
 	// ICERoundTrip is the latest round trip of an ICE connectivity check
-	// on the selected pair (zero if none was measured yet: on the
-	// controlled side pion often has none).
+	// or keepalive on the selected pair (zero until one was measured).
 	ICERoundTrip time.Duration
-	// SCTPRoundTrip is the SCTP association's smoothed round trip time.
+	// SCTPRoundTrip is the SCTP association's smoothed round trip time
+	// (zero until SCTP has timed an acknowledged packet).
 	SCTPRoundTrip time.Duration
 	// Message counts and payload bytes on both channels, as seen by lyn
 	// (headers of DTLS, SCTP, UDP and IP are not included). Received counts

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -292,21 +291,7 @@ func (l *Link) Stats() PeerStats {
 	l.mu.Lock()
 	s.Timeline = l.timeline
 	l.mu.Unlock()
-	if sctp := l.pc.SCTP(); sctp != nil {
-		s.SCTPRoundTrip = time.Duration(sctp.Stats().SmoothedRoundTripTime * float64(time.Second))
-		if dtls := sctp.Transport(); dtls != nil {
-			if ice := dtls.ICETransport(); ice != nil {
-				if pair, err := ice.GetSelectedCandidatePair(); err == nil && pair != nil {
-					s.LocalCandidateType, s.RemoteCandidateType = pair.Local.Typ, pair.Remote.Typ
-					s.LocalAddress = net.JoinHostPort(pair.Local.Address, strconv.Itoa(int(pair.Local.Port)))
-					s.RemoteAddress = net.JoinHostPort(pair.Remote.Address, strconv.Itoa(int(pair.Remote.Port)))
-				}
-				if ps, ok := ice.GetSelectedCandidatePairStats(); ok {
-					s.ICERoundTrip = time.Duration(ps.CurrentRoundTripTime * float64(time.Second))
-				}
-			}
-		}
-	}
+	l.transportStats(&s)
 	return s
 }
 

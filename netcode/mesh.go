@@ -235,7 +235,7 @@ func (m *Mesh) Close() error {
 		m.cancel()
 		var errs []error
 		for _, l := range m.order {
-			if err := l.pc.GracefulClose(); err != nil {
+			if err := closePeerConnection(l.pc); err != nil {
 				errs = append(errs, fmt.Errorf("peer %d: %w", l.peer, err))
 			}
 		}

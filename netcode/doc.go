@@ -22,4 +22,8 @@
 // 100 ms round trips that connects in 4.5 round trips where pion's
 // defaults take 7 (TestVNetConnectRoundTrips). Config.Net accepts a pion
 // vnet for simulated networks; Config.LoopbackOnly keeps tests on "lo".
+//
+// The package also builds for js/wasm, where pion wraps the browser's
+// RTCPeerConnection: the tuning, Net, interface and logging hooks and the
+// round-trip statistics are native-only there (the browser decides).
 package netcode

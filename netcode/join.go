@@ -208,8 +208,8 @@ func (s *Session[I]) NetStats() []NetStats {
 	for _, ps := range s.mesh.Stats() {
 		ns := NetStats{PeerStats: ps}
 		if secs > 0 {
-			ns.KbpsIn = float64(ps.BytesIn) * 8 / 1000 / secs
-			ns.KbpsOut = float64(ps.BytesOut) * 8 / 1000 / secs
+			ns.KbpsIn = float64(ps.BytesReceived) * 8 / 1000 / secs
+			ns.KbpsOut = float64(ps.BytesSent) * 8 / 1000 / secs
 		}
 		out = append(out, ns)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -95,10 +94,10 @@ type PeerStats struct {
 	// LocalAddress and RemoteAddress are the selected pair's "ip:port".
 	LocalAddress, RemoteAddress string
 	// ICERoundTrip is the latest round trip of an ICE connectivity check
-	// on the selected pair (zero if none was measured yet: on the
-	// controlled side pion often has none).
+	// or keepalive on the selected pair (zero until one was measured).
 	ICERoundTrip time.Duration
-	// SCTPRoundTrip is the SCTP association's smoothed round trip time.
+	// SCTPRoundTrip is the SCTP association's smoothed round trip time
+	// (zero until SCTP has timed an acknowledged packet).
 	SCTPRoundTrip time.Duration
 	// Message counts and payload bytes on both channels, as seen by lyn
 	// (headers of DTLS, SCTP, UDP and IP are not included). Received counts
@@ -292,21 +291,7 @@ func (l *Link) Stats() PeerStats {
 	l.mu.Lock()
 	s.Timeline = l.timeline
 	l.mu.Unlock()
-	if sctp := l.pc.SCTP(); sctp != nil {
-		s.SCTPRoundTrip = time.Duration(sctp.Stats().SmoothedRoundTripTime * float64(time.Second))
-		if dtls := sctp.Transport(); dtls != nil {
-			if ice := dtls.ICETransport(); ice != nil {
-				if pair, err := ice.GetSelectedCandidatePair(); err == nil && pair != nil {
-					s.LocalCandidateType, s.RemoteCandidateType = pair.Local.Typ, pair.Remote.Typ
-					s.LocalAddress = net.JoinHostPort(pair.Local.Address, strconv.Itoa(int(pair.Local.Port)))
-					s.RemoteAddress = net.JoinHostPort(pair.Remote.Address, strconv.Itoa(int(pair.Remote.Port)))
-				}
-				if ps, ok := ice.GetSelectedCandidatePairStats(); ok {
-					s.ICERoundTrip = time.Duration(ps.CurrentRoundTripTime * float64(time.Second))
-				}
-			}
-		}
-	}
+	l.transportStats(&s)
 	return s
 }
 

@@ -13,6 +13,13 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
+// Receive queue slots start with room for packets this big (128 KiB and
+// 64 KiB for the default queue lengths); bigger packets grow their slot once.
+const (
+	inputSlotBytes   = 128
+	controlSlotBytes = 64
+)
+
 // PeerID identifies a peer. It is rollback's PeerID, so a Mesh can carry a
 // rollback session's messages without translation.
 type PeerID = rollback.PeerID
@@ -61,8 +68,8 @@ func Connect(ctx context.Context, self PeerID, peers []PeerID, sig Signaler, cfg
 		log:     cfg.Logger.With("self", self),
 		sig:     sig,
 		links:   make(map[PeerID]*Link, len(peers)),
-		input:   newPacketQueue(cfg.InputQueueLen),
-		control: newPacketQueue(cfg.ControlQueueLen),
+		input:   newPacketQueue(cfg.InputQueueLen, inputSlotBytes),
+		control: newPacketQueue(cfg.ControlQueueLen, controlSlotBytes),
 		arrived: make(chan struct{}, 1),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
@@ -228,7 +235,7 @@ func (m *Mesh) Close() error {
 		m.cancel()
 		var errs []error
 		for _, l := range m.order {
-			if err := l.pc.GracefulClose(); err != nil {
+			if err := closePeerConnection(l.pc); err != nil {
 				errs = append(errs, fmt.Errorf("peer %d: %w", l.peer, err))
 			}
 		}

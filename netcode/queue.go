@@ -24,8 +24,18 @@ type packetSlot struct {
 	buf  []byte
 }
 
-func newPacketQueue(capacity int) *packetQueue {
-	return &packetQueue{slots: make([]packetSlot, capacity)}
+// newPacketQueue returns a queue of capacity slots whose buffers start
+// with slotBytes of capacity each, carved from one allocation, so packets
+// up to slotBytes never allocate, not even the first time a slot is used.
+func newPacketQueue(capacity, slotBytes int) *packetQueue {
+	q := &packetQueue{slots: make([]packetSlot, capacity)}
+	if slotBytes > 0 {
+		backing := make([]byte, capacity*slotBytes)
+		for i := range q.slots {
+			q.slots[i].buf = backing[i*slotBytes : i*slotBytes : (i+1)*slotBytes]
+		}
+	}
+	return q
 }
 
 // push copies data into the queue. It returns false, without blocking, when

@@ -6,7 +6,7 @@ import (
 )
 
 func TestPacketQueueOrderWrapAndLoan(t *testing.T) {
-	q := newPacketQueue(3)
+	q := newPacketQueue(3, 0)
 	for round := range 5 {
 		for i := range 4 {
 			ok := q.push(PeerID(i), []byte{byte(round), byte(i)})
@@ -38,7 +38,7 @@ func TestPacketQueueOrderWrapAndLoan(t *testing.T) {
 }
 
 func TestPacketQueueDropsHugeBuffers(t *testing.T) {
-	q := newPacketQueue(1)
+	q := newPacketQueue(1, 0)
 	q.push(1, make([]byte, maxRetainedPacket+1))
 	q.pop()
 	q.release()
@@ -48,7 +48,7 @@ func TestPacketQueueDropsHugeBuffers(t *testing.T) {
 }
 
 func TestPacketQueueNoAllocs(t *testing.T) {
-	q := newPacketQueue(64)
+	q := newPacketQueue(64, 0)
 	pkt := make([]byte, 32)
 	allocs := testing.AllocsPerRun(1000, func() {
 		for range 8 {
@@ -68,11 +68,11 @@ func TestPacketQueueNoAllocs(t *testing.T) {
 // TestReceivePathNoAllocs: what lyn does per received packet (count, copy
 // into the queue, signal Arrived, hand it to the game) allocates nothing.
 func TestReceivePathNoAllocs(t *testing.T) {
-	m := &Mesh{input: newPacketQueue(16), control: newPacketQueue(16), arrived: make(chan struct{}, 1)}
+	m := &Mesh{input: newPacketQueue(16, 8), control: newPacketQueue(16, 8), arrived: make(chan struct{}, 1)}
 	l := &Link{mesh: m, peer: 2}
 	pkt := make([]byte, 32)
 	allocs := testing.AllocsPerRun(1000, func() {
-		l.deliver(ChannelInput, pkt)
+		l.deliver(ChannelInput, pkt) // 32 bytes into 8-byte slots: grows each slot once, in the warm-up run
 		l.deliver(ChannelControl, pkt)
 		for {
 			if _, _, _, ok := m.Receive(); !ok {
@@ -83,5 +83,22 @@ func TestReceivePathNoAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per delivered pair of packets", allocs)
+	}
+}
+
+// TestPacketQueueFirstUseNoAllocs: preallocated slots take packets up to
+// their size without allocating, even on a slot's first use.
+func TestPacketQueueFirstUseNoAllocs(t *testing.T) {
+	q := newPacketQueue(4096, 128)
+	pkt := make([]byte, 128)
+	allocs := testing.AllocsPerRun(1000, func() {
+		q.push(1, pkt)
+		q.pop()
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per push/pop on fresh slots", allocs)
+	}
+	if cap(q.slots[3000].buf) != 128 {
+		t.Fatalf("slot 3000 has capacity %d, want 128", cap(q.slots[3000].buf))
 	}
 }

@@ -70,7 +70,8 @@ type Signal struct {
 // lobby can implement it. Send and Recv are called from different goroutines
 // (Send also from pion's candidate callbacks), so implementations must be
 // safe for concurrent use; both must return promptly once ctx is done.
-// Messages between two given peers must arrive in the order they were sent.
+// Order need not be preserved: candidates that arrive before the offer or
+// answer are held until it does.
 type Signaler interface {
 	// Send delivers s to peer to.
 	Send(ctx context.Context, to PeerID, s Signal) error

@@ -133,7 +133,7 @@ func ListenUDP(cfg UDPConfig) (*UDP, error) {
 	}
 	u := &UDP{
 		cfg: cfg, conn: conn, log: cfg.Logger,
-		input: newPacketQueue(cfg.QueueLen), ctl: newPacketQueue(cfg.QueueLen),
+		input: newPacketQueue(cfg.QueueLen, inputSlotBytes), ctl: newPacketQueue(cfg.QueueLen, controlSlotBytes),
 		byAddr: map[netip.AddrPort]PeerID{}, peers: map[PeerID]*udpPeer{},
 		stop: make(chan struct{}), sendBuf: make([]byte, wire.MaxPacketSize),
 	}

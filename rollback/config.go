@@ -41,8 +41,9 @@ type Config[I comparable] struct {
 	// MaxPrediction is how many frames the session may run ahead of the last
 	// frame for which it holds every input (default 8). Ignored when Lockstep.
 	MaxPrediction int
-	// Lockstep makes the session wait for every input and never predict or
-	// roll back (GGPO's and GGRS's "prediction window 0").
+	// Lockstep makes the session wait for every input and never predict
+	// (GGPO's and GGRS's "prediction window 0"). It rolls back only to apply
+	// a disconnect frame the peers agreed on after it had advanced past it.
 	Lockstep bool
 	// FrameRate is the game's nominal frames per second (default 60). Time
 	// sync advice is expressed against it.

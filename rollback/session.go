@@ -138,7 +138,7 @@ func NewSession[I comparable](cfg Config[I], game Game[I], tr Transport[I]) (*Se
 	// Rollbacks reach back at most MaxPrediction frames for a misprediction,
 	// and at most 2*MaxPrediction + input delay for a disconnect that another
 	// peer saw earlier than this one (see agreeDisconnects).
-	stateSlots := 2*cfg.MaxPrediction + MaxInputDelay + 2
+	stateSlots := 2*cfg.MaxPrediction + MaxInputDelay + 2 + 8 // 8 frames of slack over the worst case measured
 	s := &Session[I]{
 		cfg:            cfg,
 		game:           game,

@@ -212,7 +212,8 @@ func (s *Session[I]) remoteChecksum(q int, f Frame, sum uint64) {
 // updateTimeSync recomputes how far this peer runs ahead of the others.
 // Each side estimates its own advantage (its frame minus the peer's frame,
 // projected over half the round trip) and reports it; averaging the two
-// views cancels an asymmetric path, which one-sided estimates get wrong.
+// views removes what the two sides see alike; an asymmetric path still
+// biases it by half the one-way difference, which round trips cannot see.
 // Frames are always read after the tick's advance, on both sides, so the
 // estimate has no bias of a frame.
 func (s *Session[I]) updateTimeSync(now time.Time) {

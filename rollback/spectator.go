@@ -308,8 +308,10 @@ func (sp *Spectator[I]) validInput(m *Message[I]) bool {
 	if m.Frame > limit {
 		return false
 	}
+	// Status frames may run far ahead of this spectator's window (the host
+	// confirms while we catch up); they only say when players disconnected.
 	for _, st := range m.Status {
-		if st.LastFrame < NoFrame || st.LastFrame > limit {
+		if st.LastFrame < NoFrame {
 			return false
 		}
 	}

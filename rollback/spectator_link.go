@@ -6,6 +6,18 @@ import "time"
 // its snapshot was sent lost it (or restarted), so it gets a new one.
 const snapshotRetry = time.Second
 
+// oldestHeld is the oldest frame whose inputs the input rings still hold
+// for every player: rings are written ahead of the confirmed frame (remote
+// inputs as they arrive, local ones at frame+delay, predictions), so the
+// bound comes from the newest frame written, not from the confirmed one.
+func (s *Session[I]) oldestHeld() Frame {
+	newest := max(s.localLast, s.frame, s.confirmed)
+	for p := range s.players {
+		newest = max(newest, s.players[p].lastReceived)
+	}
+	return newest - Frame(s.histMask)
+}
+
 // spectatorLink is a player peer's side of one spectator: it streams every
 // confirmed input, starting with a snapshot if the spectator is late.
 type spectatorLink struct {
@@ -32,7 +44,9 @@ func (s *Session[I]) handleSpectator(i int, m *Message[I], now time.Time) {
 			return
 		}
 		sp.lastHeard = now
-		if !sp.active || (sp.started && now.Sub(sp.startedAt) >= snapshotRetry && sp.acked < 0) {
+		// A spectator asks to sync only until it has a start: if it still
+		// asks long after one was sent, it lost it or restarted.
+		if !sp.active || (sp.started && now.Sub(sp.startedAt) >= snapshotRetry) {
 			sp.active, sp.started = true, false
 		}
 	case KindInput:
@@ -58,7 +72,7 @@ func (s *Session[I]) sendSpectators(now time.Time, sendSum bool) {
 			sp.active = false
 			continue
 		}
-		oldest := s.confirmed - Frame(s.histMask) // the oldest frame the rings still hold
+		oldest := s.oldestHeld()
 		if sp.started && sp.acked+1 < oldest {
 			sp.started = false // fell too far behind: start again from a snapshot
 		}

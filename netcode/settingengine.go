@@ -3,7 +3,7 @@
 package netcode
 
 import (
-	"github.com/lynnet/lyn/netcode/internal/pionlog"
+	"github.com/lynnet/lyn/internal/pionlog"
 	"github.com/pion/webrtc/v4"
 )
 

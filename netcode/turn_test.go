@@ -6,7 +6,7 @@ import (
 	"net"
 	"testing"
 
-	"github.com/lynnet/lyn/netcode/internal/pionlog"
+	"github.com/lynnet/lyn/internal/pionlog"
 	"github.com/pion/turn/v5"
 	"github.com/pion/webrtc/v4"
 )

@@ -653,7 +653,7 @@ func TestLogsNoSecrets(t *testing.T) {
 	_, _, _ = allocate(t, srv, user, "forged-password")
 	_, _, _ = allocate(t, srv, "abc", pass)
 	out := buf.String()
-	if !strings.Contains(out, "scope=turn") {
+	if !strings.Contains(out, "pion=turn") {
 		t.Fatalf("pion's logs did not come through the adapter:\n%s", out)
 	}
 	for _, secret := range []string{string(testSecret), pass} {
@@ -697,11 +697,11 @@ func TestSlogLoggerFactoryLevels(t *testing.T) {
 	l.Infof("i%s", "!")
 	l.Warn("w")
 	l.Errorf("e%v", 5)
-	want := `level=DEBUG-4 msg=t1 scope=test
-level=DEBUG msg=d scope=test
-level=INFO msg=i! scope=test
-level=WARN msg=w scope=test
-level=ERROR msg=e5 scope=test
+	want := `level=DEBUG-4 msg=t1 pion=test
+level=DEBUG msg=d pion=test
+level=INFO msg=i! pion=test
+level=WARN msg=w pion=test
+level=ERROR msg=e5 pion=test
 `
 	if got := buf.String(); got != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)

@@ -202,17 +202,8 @@ func trimErr(err error) string {
 // in one pass and then picks the typed event by Type.
 type serverEnvelope struct {
 	Type string `json:"type"`
-	// welcome
-	Version     int         `json:"version"`
-	ID          PeerID      `json:"id"`
-	Room        string      `json:"room"`
-	Role        Role        `json:"role"`
-	Players     int         `json:"players"`
-	Peers       []PeerInfo  `json:"peers"`
-	ICEServers  []ICEServer `json:"iceServers"`
-	ResumeToken string      `json:"resumeToken"`
-	Resumed     bool        `json:"resumed"`
-	Start       *Start      `json:"start"`
+	// welcome: its fields at the top level, as on the wire
+	Welcome
 	// peer-joined
 	Peer *PeerInfo `json:"peer"`
 	// signal
@@ -240,8 +231,8 @@ func decodeServerMessage(data []byte) (any, error) {
 		if e.ID == "" {
 			return nil, fmt.Errorf("%w: welcome without id", ErrBadServerMessage)
 		}
-		return &Welcome{Version: e.Version, ID: e.ID, Room: e.Room, Role: e.Role, Players: e.Players,
-			Peers: e.Peers, ICEServers: e.ICEServers, ResumeToken: e.ResumeToken, Resumed: e.Resumed, Start: e.Start}, nil
+		w := e.Welcome
+		return &w, nil
 	case TypePeerJoined:
 		if e.Peer == nil || e.Peer.ID == "" {
 			return nil, fmt.Errorf("%w: peer-joined without peer", ErrBadServerMessage)

@@ -106,8 +106,8 @@ func TestGameOverWebRTC(t *testing.T) {
 // whole and in order although a third of all datagrams are lost.
 func TestUDPReliableControl(t *testing.T) {
 	us := listenUDPPeers(t, 2)
-	lost := 0
 	for _, u := range us {
+		lost := 0 // one counter per transport: each is guarded by its own mutex
 		u.mu.Lock()
 		u.dropSend = func(b []byte) bool { lost++; return lost%3 == 0 }
 		u.mu.Unlock()

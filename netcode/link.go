@@ -358,13 +358,14 @@ func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 			l.mesh.log.Debug("netcode: ignoring repeated answer", "peer", l.peer)
 			return nil
 		}
+		if s.Peer > 0 {
+			// Before the answer is applied: known once the channels open.
+			l.assigned.Store(int64(s.Peer))
+		}
 		if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: s.SDP}); err != nil {
 			return fmt.Errorf("set remote answer: %w", err)
 		}
 		l.remoteApplied()
-		if s.Peer > 0 {
-			l.assigned.Store(int64(s.Peer))
-		}
 	case SignalCandidate:
 		if s.Candidate == nil || s.Candidate.Candidate == "" {
 			return nil // end of candidates: nothing to do, pion needs no marker

@@ -45,6 +45,19 @@ type Config struct {
 	// pion=<scope>). Nil: discard.
 	Logger *slog.Logger
 
+	// AcceptPeer, if set, lets peers that were not given to Connect connect
+	// to this one, at any time until Close: the Mesh keeps reading its
+	// Signaler after Connect returns (applying late candidates too), and the
+	// first Signal from an unknown PeerID for which AcceptPeer returns true
+	// creates a Link to it. Such a peer offers, whatever its id, and the
+	// answer's Signal.Peer tells it the id it was accepted as. Its packets
+	// arrive through Mesh.Receive like any other's; when the Signaler
+	// reports it gone the Link is closed and removed. AcceptPeer is called
+	// from the Mesh's signal goroutine. A func that always returns false
+	// keeps the Signaler read (late candidates) without accepting anyone.
+	// Nil: Connect stops reading the Signaler when it returns.
+	AcceptPeer func(peer PeerID) bool
+
 	// InputQueueLen bounds the received input-channel packets waiting for
 	// Mesh.Receive; when it is full, new packets are dropped and counted.
 	// Zero: 1024.

@@ -3,8 +3,10 @@
 //
 // Connect builds a Mesh: one pion PeerConnection per remote peer, set up
 // through a Signaler (a WebSocket signaling client, the in-memory
-// MemorySignaling for tests, or a game's own lobby) with trickle ICE; the
-// peer with the lower PeerID offers. Each pair shares two pre-negotiated
+// MemorySignaling for tests, or a game's own lobby) with trickle ICE; of
+// the peers given to Connect, the one with the lower PeerID offers. With
+// Config.AcceptPeer a Mesh goes on reading its Signaler after Connect and
+// accepts peers that arrive later (they offer). Each pair shares two pre-negotiated
 // data channels, so no in-band open round trip is needed: ChannelInput
 // (unordered, no retransmissions) for inputs and everything repeated until
 // acknowledged, and ChannelControl (reliable, ordered). Connect returns
@@ -26,4 +28,31 @@
 // The package also builds for js/wasm, where pion wraps the browser's
 // RTCPeerConnection: the tuning, Net, interface and logging hooks and the
 // round-trip statistics are native-only there (the browser decides).
+//
+// Join and JoinSpectator do all of it from a room URL on a lyn signaling
+// server: players get a running rollback session over a full mesh,
+// spectators a rollback spectator.
+//
+// # Spectators
+//
+// A spectator watches a game without playing in it: JoinSpectator joins
+// the room with ?role=spectator, before or after the game started, and
+// makes one WebRTC connection, to the host: the first player in the start
+// order (PeerID 1, HostID). The other players never see it. The host
+// streams it every confirmed input, starting with a snapshot of the game if
+// it joined late; the spectator then runs up to
+// SpectatorSession.CatchUpSpeed frames per tick (default 8) until Live, and
+// compares its state checksums with the host's as it goes. The host's
+// engine must know its spectators' PeerIDs from the start, so the host
+// reserves MaxSpectators of them (default 4: PeerIDs 1001 to 1004) in
+// Session.Spectators; the first signal of an arriving spectator takes a
+// free one (round robin) and the host's answer tells the spectator which
+// (Spectator.ID). The spectator offers, unlike players, where the lower
+// PeerID offers: only it knows when it arrives. When the signaling server
+// reports a spectator gone, its connection is closed and its id freed.
+// When every slot is taken the host ignores further spectators, whose
+// JoinSpectator then fails when its context ends. The host keeps the
+// signaling connection open (and read) for the whole game; if the host
+// leaves, its spectators stop (EventPeerInterrupted), they do not move to
+// another player.
 package netcode

@@ -15,13 +15,23 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
+// Spectator PeerIDs. Players are numbered 1..N by their place in the start
+// order; the host (the first player, HostID) reserves FirstSpectatorID,
+// FirstSpectatorID+1, ... for the spectators it accepts.
+const (
+	HostID               PeerID = 1
+	FirstSpectatorID     PeerID = 1001
+	DefaultMaxSpectators        = 4
+)
+
 // JoinConfig says which room to join and how to play in it. Zero values are
 // defaults except for URL, Codec and NewGame.
 type JoinConfig[I comparable] struct {
 	// URL is the room on a lyn signaling server, e.g.
 	// "ws://localhost:8080/duel" (wss:// for TLS).
 	URL string
-	// Players is the room's size, 2 to 8 (default 2).
+	// Players is the room's size, 2 to 8 (default 2 for Join; JoinSpectator
+	// takes the room's when zero).
 	Players int
 	// JoinToken is needed when the server gates rooms (signaling.MintJoinToken).
 	JoinToken string
@@ -31,11 +41,21 @@ type JoinConfig[I comparable] struct {
 	// every peer, players is the number of players.
 	NewGame func(seed uint64, players int) rollback.Game[I]
 	// Session is the template of the rollback session (input delay,
-	// prediction window, recorder, clock...); Join sets Players and Self.
+	// prediction window, recorder, clock...); Join sets Players and Self,
+	// and Spectators on the host (see MaxSpectators).
 	Session rollback.Config[I]
+	// MaxSpectators is how many spectators the host accepts at the same
+	// time (default DefaultMaxSpectators; negative: none). Only the host
+	// uses it: its Session.Spectators becomes FirstSpectatorID ..
+	// FirstSpectatorID+MaxSpectators-1.
+	MaxSpectators int
+	// SpectatorSession is the template of JoinSpectator's rollback
+	// spectator (catch-up speed, checksum interval, clock...);
+	// JoinSpectator sets Players and Host.
+	SpectatorSession rollback.SpectatorConfig[I]
 	// Net configures WebRTC. The ICE servers the signaling server hands out
 	// (its STUN/TURN, with short-lived credentials) are added to
-	// Net.ICEServers.
+	// Net.ICEServers. Join and JoinSpectator set Net.AcceptPeer.
 	Net Config
 	// Logger receives netcode's logs (default: discard).
 	Logger *slog.Logger
@@ -45,39 +65,44 @@ type JoinConfig[I comparable] struct {
 // methods are promoted) plus the connections under it.
 type Session[I comparable] struct {
 	*rollback.Session[I]
-	transport *Transport[I]
-	mesh      *Mesh
-	client    *signaling.Client
-	seed      uint64
-	player    rollback.Player
-	start     time.Time
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	conn
+	player rollback.Player
 }
 
-// Join joins the room at cfg.URL, waits until it is full, connects to every
-// other player over WebRTC and returns the running session. Drive it once per
-// tick: AddLocalInput(s.LocalPlayer(), in), AdvanceFrame(), Events().
-func Join[I comparable](ctx context.Context, cfg JoinConfig[I]) (*Session[I], error) {
-	if cfg.URL == "" || cfg.Codec == nil || cfg.NewGame == nil {
-		return nil, fmt.Errorf("%w: JoinConfig needs URL, Codec and NewGame", ErrInvalidConfig)
+// Spectator watches a game over WebRTC: a rollback.Spectator (all its
+// methods are promoted) plus its one connection, to the host.
+type Spectator[I comparable] struct {
+	*rollback.Spectator[I]
+	conn
+	id PeerID
+}
+
+// conn is what both kinds of session hold under the engine.
+type conn struct {
+	transport interface {
+		Errors([]PeerError) []PeerError
+		Stats() TransportStats
 	}
+	mesh   *Mesh
+	client *signaling.Client
+	seed   uint64
+	start  time.Time
+}
+
+// Join joins the room at cfg.URL as a player, waits until it is full,
+// connects to every other player over WebRTC and returns the running
+// session. Drive it once per tick: AddLocalInput(s.LocalPlayer(), in),
+// AdvanceFrame(), Events().
+//
+// The host (the first player in the start order, PeerID HostID) also
+// accepts spectators (JoinSpectator), before or after the start, until
+// Close; the other players ignore them.
+func Join[I comparable](ctx context.Context, cfg JoinConfig[I]) (*Session[I], error) {
 	if cfg.Players == 0 {
 		cfg.Players = 2
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Net.Logger == nil {
-		cfg.Net.Logger = cfg.Logger
-	}
-	client, err := signaling.Dial(ctx, cfg.URL, signaling.ClientConfig{Players: cfg.Players, JoinToken: cfg.JoinToken, Logger: cfg.Logger})
+	client, start, netCfg, err := joinRoom(ctx, &cfg, false)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrSignaling, err)
-	}
-	start, err := waitStart(ctx, client)
-	if err != nil {
-		client.Close()
 		return nil, err
 	}
 	self := slices.Index(start.Order, client.ID())
@@ -85,17 +110,26 @@ func Join[I comparable](ctx context.Context, cfg JoinConfig[I]) (*Session[I], er
 		client.Close()
 		return nil, fmt.Errorf("%w: this peer (%s) is not in the start order", ErrSignaling, client.ID())
 	}
-	// Players are numbered by their place in the start order: every peer
-	// derives the same ids. PeerID 0 is avoided so that it means "nobody".
-	ids := make([]PeerID, len(start.Order))
-	for i := range ids {
-		ids[i] = PeerID(i + 1)
+	ids := playerIDs(start)
+	sig := &clientSignaler{client: client, order: start.Order, log: cfg.Logger}
+	rc := cfg.Session
+	rc.Players, rc.Self, rc.Spectators = ids, ids[self], nil
+	if ids[self] == HostID {
+		k := cfg.MaxSpectators
+		if k == 0 {
+			k = DefaultMaxSpectators
+		}
+		for i := range max(k, 0) {
+			rc.Spectators = append(rc.Spectators, FirstSpectatorID+PeerID(i))
+		}
+		sig.slots = make([]signaling.PeerID, len(rc.Spectators))
 	}
-	netCfg := cfg.Net
-	for _, s := range client.Welcome().ICEServers {
-		netCfg.ICEServers = append(netCfg.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	// The mesh reads the signaling client until Close: the host lets in
+	// the spectators the signaler gave a slot; everyone applies late
+	// candidates (and keeps the client drained).
+	netCfg.AcceptPeer = func(p PeerID) bool {
+		return p >= FirstSpectatorID && int(p-FirstSpectatorID) < len(sig.slots)
 	}
-	sig := &clientSignaler{client: client, order: start.Order}
 	mesh, err := Connect(ctx, ids[self], ids, sig, netCfg)
 	if err != nil {
 		client.Close()
@@ -107,29 +141,96 @@ func Join[I comparable](ctx context.Context, cfg JoinConfig[I]) (*Session[I], er
 		client.Close()
 		return nil, err
 	}
-	rc := cfg.Session
-	rc.Players, rc.Self = ids, ids[self]
 	rs, err := rollback.NewSession(rc, cfg.NewGame(start.Seed, len(ids)), tr)
 	if err != nil {
 		mesh.Close()
 		client.Close()
 		return nil, err
 	}
-	s := &Session[I]{Session: rs, transport: tr, mesh: mesh, client: client, seed: start.Seed, player: self, start: time.Now()}
-	// Keep reading the signaling connection (keep-alives, peers leaving):
-	// the session no longer needs it, but an unread client would stall.
-	var bg context.Context
-	bg, s.cancel = context.WithCancel(context.Background())
-	s.wg.Go(func() {
-		for {
-			ev, err := client.Recv(bg)
-			if err != nil {
-				return
-			}
-			cfg.Logger.Debug("netcode: signaling event after start", "event", fmt.Sprintf("%T", ev))
-		}
-	})
-	return s, nil
+	return &Session[I]{Session: rs, player: self, conn: conn{transport: tr, mesh: mesh, client: client, seed: start.Seed, start: time.Now()}}, nil
+}
+
+// JoinSpectator joins the room at cfg.URL as a spectator (before or after
+// it started), connects to the host only (one PeerConnection, to PeerID
+// HostID) and returns the spectator. Drive it once per tick with
+// AdvanceFrame (ErrCatchingUp means nothing to show yet); a late spectator
+// starts from the host's snapshot and runs up to
+// SpectatorSession.CatchUpSpeed frames per tick until Live. The host
+// accepts at most its MaxSpectators at a time: when they are taken the
+// host ignores this one, and JoinSpectator fails when ctx ends.
+func JoinSpectator[I comparable](ctx context.Context, cfg JoinConfig[I]) (*Spectator[I], error) {
+	client, start, netCfg, err := joinRoom(ctx, &cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	ids := playerIDs(start)
+	sig := &clientSignaler{client: client, order: start.Order, log: cfg.Logger}
+	// Reject everyone but keep reading: late candidates from the host.
+	netCfg.AcceptPeer = func(PeerID) bool { return false }
+	// A spectator has no id until the host gives it one: it connects as 0,
+	// which is below every id, so it offers, as the host expects.
+	mesh, err := Connect(ctx, 0, []PeerID{HostID}, sig, netCfg)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	tr, err := NewTransport(mesh, cfg.Codec, cfg.Logger)
+	if err != nil {
+		mesh.Close()
+		client.Close()
+		return nil, err
+	}
+	sc := cfg.SpectatorSession
+	sc.Players, sc.Host = ids, HostID
+	sp, err := rollback.NewSpectator(sc, cfg.NewGame(start.Seed, len(ids)), tr)
+	if err != nil {
+		mesh.Close()
+		client.Close()
+		return nil, err
+	}
+	id := mesh.Link(HostID).AssignedID()
+	return &Spectator[I]{Spectator: sp, id: id, conn: conn{transport: tr, mesh: mesh, client: client, seed: start.Seed, start: time.Now()}}, nil
+}
+
+// joinRoom checks cfg, dials the room and waits for its start.
+func joinRoom[I comparable](ctx context.Context, cfg *JoinConfig[I], spectator bool) (*signaling.Client, *signaling.Start, Config, error) {
+	if cfg.URL == "" || cfg.Codec == nil || cfg.NewGame == nil {
+		return nil, nil, Config{}, fmt.Errorf("%w: JoinConfig needs URL, Codec and NewGame", ErrInvalidConfig)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	netCfg := cfg.Net
+	if netCfg.Logger == nil {
+		netCfg.Logger = cfg.Logger
+	}
+	client, err := signaling.Dial(ctx, cfg.URL, signaling.ClientConfig{Players: cfg.Players, Spectator: spectator, JoinToken: cfg.JoinToken, Logger: cfg.Logger})
+	if err != nil {
+		return nil, nil, Config{}, fmt.Errorf("%w: %w", ErrSignaling, err)
+	}
+	start, err := waitStart(ctx, client)
+	if err != nil {
+		client.Close()
+		return nil, nil, Config{}, err
+	}
+	if len(start.Order) == 0 {
+		client.Close()
+		return nil, nil, Config{}, fmt.Errorf("%w: empty start order", ErrSignaling)
+	}
+	for _, s := range client.Welcome().ICEServers {
+		netCfg.ICEServers = append(netCfg.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return client, start, netCfg, nil
+}
+
+// playerIDs numbers the players by their place in the start order: every
+// peer derives the same ids. PeerID 0 is avoided so that it means "nobody".
+func playerIDs(start *signaling.Start) []PeerID {
+	ids := make([]PeerID, len(start.Order))
+	for i := range ids {
+		ids[i] = PeerID(i + 1)
+	}
+	return ids
 }
 
 // waitStart reads the signaling client until the room starts.
@@ -148,23 +249,39 @@ func waitStart(ctx context.Context, c *signaling.Client) (*signaling.Start, erro
 	}
 }
 
-// clientSignaler adapts a signaling.Client to Signaler: peers are numbered
-// by their place in the start order.
+// clientSignaler adapts a signaling.Client to Signaler: players are
+// numbered by their place in the start order. On the host, slots maps
+// spectators: the first Signal from a peer not in the order takes a free
+// slot i and PeerID FirstSpectatorID+i; its peer-left frees the slot and is
+// reported to the Mesh as signalGone. Elsewhere slots is empty and
+// such peers are ignored.
 type clientSignaler struct {
 	client *signaling.Client
 	order  []signaling.PeerID
+	log    *slog.Logger
+
+	mu    sync.Mutex         // guards slots' contents and next (Send runs on pion's goroutines)
+	slots []signaling.PeerID // "" when free; length fixed
+	next  int                // where the search for a free slot begins
 }
 
 func (c *clientSignaler) Send(ctx context.Context, to PeerID, s Signal) error {
-	i := int(to) - 1
-	if i < 0 || i >= len(c.order) {
+	var dst signaling.PeerID
+	if i := int(to) - 1; i >= 0 && i < len(c.order) {
+		dst = c.order[i]
+	} else if j := int(to - FirstSpectatorID); j >= 0 && j < len(c.slots) {
+		c.mu.Lock()
+		dst = c.slots[j]
+		c.mu.Unlock()
+	}
+	if dst == "" {
 		return fmt.Errorf("%w: %d", ErrUnknownPeer, to)
 	}
 	b, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
-	return c.client.Send(ctx, c.order[i], b)
+	return c.client.Send(ctx, dst, b)
 }
 
 func (c *clientSignaler) Recv(ctx context.Context) (PeerID, Signal, error) {
@@ -173,24 +290,71 @@ func (c *clientSignaler) Recv(ctx context.Context) (PeerID, Signal, error) {
 		if err != nil {
 			return 0, Signal{}, err
 		}
-		sig, ok := ev.(*signaling.Signal)
-		if !ok {
-			continue
+		switch ev := ev.(type) {
+		case *signaling.Signal:
+			var s Signal
+			if json.Unmarshal(ev.Data, &s) != nil {
+				continue // not a Signal: ignore
+			}
+			if i := slices.Index(c.order, ev.From); i >= 0 {
+				return PeerID(i + 1), s, nil
+			}
+			if id, ok := c.spectator(ev.From); ok {
+				return id, s, nil
+			}
+			c.log.Debug("netcode: ignoring signal from a peer that is not a player", "peer", ev.From)
+		case *signaling.PeerLeft:
+			if id, ok := c.release(ev.ID); ok {
+				return id, Signal{Kind: signalGone}, nil
+			}
+		default:
+			c.log.Debug("netcode: signaling event", "event", fmt.Sprintf("%T", ev))
 		}
-		i := slices.Index(c.order, sig.From)
-		var s Signal
-		if i < 0 || json.Unmarshal(sig.Data, &s) != nil {
-			continue // not a player of this session, or not a Signal: ignore
-		}
-		return PeerID(i + 1), s, nil
 	}
+}
+
+// spectator returns the PeerID of the spectator from, giving it a free
+// slot if it has none. Slots are handed out round robin (the first free one
+// after the last one given), so that a departed spectator's id rests as
+// long as possible before it is given again: the host's engine keeps
+// streaming to that id until it hears the goodbye, or for
+// Session.DisconnectTimeout if the goodbye was lost.
+func (c *clientSignaler) spectator(from signaling.PeerID) (PeerID, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i := slices.Index(c.slots, from); i >= 0 {
+		return FirstSpectatorID + PeerID(i), true
+	}
+	for k := range len(c.slots) {
+		i := (c.next + k) % len(c.slots)
+		if c.slots[i] == "" {
+			c.slots[i], c.next = from, i+1
+			c.log.Debug("netcode: spectator gets a slot", "peer", from, "id", FirstSpectatorID+PeerID(i))
+			return FirstSpectatorID + PeerID(i), true
+		}
+	}
+	if len(c.slots) > 0 {
+		c.log.Info("netcode: no spectator slot free, ignoring", "peer", from)
+	}
+	return 0, false
+}
+
+// release frees the slot of a spectator that left.
+func (c *clientSignaler) release(who signaling.PeerID) (PeerID, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i := slices.Index(c.slots, who); i >= 0 {
+		c.slots[i] = ""
+		return FirstSpectatorID + PeerID(i), true
+	}
+	return 0, false
 }
 
 // LocalPlayer returns the player this peer plays.
 func (s *Session[I]) LocalPlayer() rollback.Player { return s.player }
 
 // Seed returns the seed every peer of the room shares.
-func (s *Session[I]) Seed() uint64 { return s.seed }
+func (c *conn) Seed() uint64 { return c.seed }
 
 // NetStats describes one connection as netcode sees it.
 type NetStats struct {
@@ -202,10 +366,10 @@ type NetStats struct {
 
 // NetStats returns every connection's stats: candidate pair type, bytes,
 // and average bandwidth.
-func (s *Session[I]) NetStats() []NetStats {
-	secs := time.Since(s.start).Seconds()
+func (c *conn) NetStats() []NetStats {
+	secs := time.Since(c.start).Seconds()
 	var out []NetStats
-	for _, ps := range s.mesh.Stats() {
+	for _, ps := range c.mesh.Stats() {
 		ns := NetStats{PeerStats: ps}
 		if secs > 0 {
 			ns.KbpsIn = float64(ps.BytesReceived) * 8 / 1000 / secs
@@ -218,18 +382,31 @@ func (s *Session[I]) NetStats() []NetStats {
 
 // PeerErrors appends the peer problems netcode saw (another protocol
 // version, say) since the last call to dst.
-func (s *Session[I]) PeerErrors(dst []PeerError) []PeerError { return s.transport.Errors(dst) }
+func (c *conn) PeerErrors(dst []PeerError) []PeerError { return c.transport.Errors(dst) }
 
 // TransportStats returns the packet counters of the wire layer.
-func (s *Session[I]) TransportStats() TransportStats { return s.transport.Stats() }
+func (c *conn) TransportStats() TransportStats { return c.transport.Stats() }
 
-// Close leaves the game: the other peers are told, the connections and the
-// signaling client are closed, and no goroutine is left behind.
+func (c *conn) close() error {
+	err := c.mesh.Close() // stops reading the client too
+	return errors.Join(err, c.client.Close())
+}
+
+// Close leaves the game: the other peers (and the host's spectators) are
+// told, the connections and the signaling client are closed, and no
+// goroutine is left behind.
 func (s *Session[I]) Close() error {
 	err := s.Session.Close()
-	err = errors.Join(err, s.mesh.Close())
-	s.cancel()
-	err = errors.Join(err, s.client.Close())
-	s.wg.Wait()
-	return err
+	return errors.Join(err, s.conn.close())
+}
+
+// ID returns the PeerID the host gave this spectator (FirstSpectatorID or
+// above), 0 if it did not say.
+func (s *Spectator[I]) ID() PeerID { return s.id }
+
+// Close tells the host this spectator leaves, closes the connection and the
+// signaling client, and leaves no goroutine behind.
+func (s *Spectator[I]) Close() error {
+	err := s.Spectator.Close()
+	return errors.Join(err, s.conn.close())
 }

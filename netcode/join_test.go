@@ -3,31 +3,17 @@ package netcode
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/lynnet/lyn/rollback"
 	rt "github.com/lynnet/lyn/rollback/rollbacktest"
-	"github.com/lynnet/lyn/signaling"
 )
 
 // signalingServer runs a real signaling server on loopback and returns the
 // ws:// URL of a room.
-func signalingServer(t testing.TB, room string) string {
-	t.Helper()
-	srv := signaling.NewServer(signaling.Config{})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		hs.Close()
-	})
-	return "ws" + strings.TrimPrefix(hs.URL, "http") + "/" + room
-}
+func signalingServer(t *testing.T, room string) string { return startSignaling(t) + "/" + room }
 
 // joinAll joins n peers to url concurrently and returns their sessions in
 // player order.

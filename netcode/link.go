@@ -42,12 +42,16 @@ const maxPendingCandidates = 64
 // the two pre-negotiated data channels. Its methods are safe for
 // concurrent use.
 type Link struct {
-	mesh    *Mesh
-	peer    PeerID
-	offerer bool
-	pc      *webrtc.PeerConnection
-	input   *webrtc.DataChannel
-	control *webrtc.DataChannel
+	mesh     *Mesh
+	peer     PeerID
+	offerer  bool
+	accepted bool // let in by Config.AcceptPeer after Connect's list
+	// assigned is the PeerID the remote peer gave this side in its answer
+	// (a Mesh that accepted this one says under which id); 0 if none.
+	assigned atomic.Int64
+	pc       *webrtc.PeerConnection
+	input    *webrtc.DataChannel
+	control  *webrtc.DataChannel
 
 	inputOpen, controlOpen atomic.Bool
 	opened                 chan struct{} // closed once both channels opened
@@ -62,7 +66,7 @@ type Link struct {
 	mu       sync.Mutex
 	timeline ConnectTimeline
 
-	// Touched only by Connect's signal loop (and by Connect before it).
+	// Touched only by the Mesh's signal loop (and by Connect before it).
 	remoteSet         bool
 	pendingCandidates []webrtc.ICECandidateInit
 }
@@ -111,7 +115,7 @@ type PeerStats struct {
 	Timeline    ConnectTimeline
 }
 
-func (m *Mesh) newLink(api *webrtc.API, peer PeerID) (*Link, error) {
+func (m *Mesh) newLink(api *webrtc.API, peer PeerID, offerer bool) (*Link, error) {
 	pc, err := api.NewPeerConnection(webrtc.Configuration{
 		ICEServers:         m.cfg.ICEServers,
 		ICETransportPolicy: m.cfg.ICETransportPolicy,
@@ -122,7 +126,7 @@ func (m *Mesh) newLink(api *webrtc.API, peer PeerID) (*Link, error) {
 	l := &Link{
 		mesh:    m,
 		peer:    peer,
-		offerer: m.self < peer,
+		offerer: offerer,
 		pc:      pc,
 		opened:  make(chan struct{}),
 		failed:  make(chan struct{}),
@@ -231,6 +235,10 @@ func (l *Link) deliver(ch Channel, data []byte) {
 // Peer returns the remote peer's id.
 func (l *Link) Peer() PeerID { return l.peer }
 
+// AssignedID returns the PeerID the remote peer accepted this one as (the
+// Peer field of its answer, see Config.AcceptPeer), or 0 if it did not say.
+func (l *Link) AssignedID() PeerID { return PeerID(l.assigned.Load()) }
+
 // SendInput sends b on the unreliable, unordered input channel without
 // blocking. pion copies b before returning, so the caller may reuse it.
 // When pion already buffers Config.MaxInputBuffered bytes for this peer
@@ -335,7 +343,11 @@ func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 		if err := l.pc.SetLocalDescription(answer); err != nil {
 			return fmt.Errorf("set local answer: %w", err)
 		}
-		if err := l.mesh.sig.Send(ctx, l.peer, Signal{Kind: SignalAnswer, SDP: answer.SDP}); err != nil {
+		reply := Signal{Kind: SignalAnswer, SDP: answer.SDP}
+		if l.accepted {
+			reply.Peer = l.peer // tell the newcomer the id it was accepted as
+		}
+		if err := l.mesh.sig.Send(ctx, l.peer, reply); err != nil {
 			return fmt.Errorf("%w: send answer: %w", ErrSignaling, err)
 		}
 	case SignalAnswer:
@@ -345,6 +357,10 @@ func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 		if l.remoteSet {
 			l.mesh.log.Debug("netcode: ignoring repeated answer", "peer", l.peer)
 			return nil
+		}
+		if s.Peer > 0 {
+			// Before the answer is applied: known once the channels open.
+			l.assigned.Store(int64(s.Peer))
 		}
 		if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: s.SDP}); err != nil {
 			return fmt.Errorf("set remote answer: %w", err)

@@ -28,12 +28,20 @@ type PeerID = rollback.PeerID
 // queue of the packets they received. Receive must be called from one
 // goroutine (the game's); everything else is safe for concurrent use.
 type Mesh struct {
-	self  PeerID
-	cfg   Config
-	log   *slog.Logger
-	sig   Signaler
-	links map[PeerID]*Link // fixed after Connect
-	order []*Link          // links sorted by peer
+	self PeerID
+	cfg  Config
+	log  *slog.Logger
+	sig  Signaler
+	api  *webrtc.API
+
+	// links and order change after Connect only when Config.AcceptPeer
+	// lets a peer in or a Signaler reports one gone.
+	linksMu sync.RWMutex
+	links   map[PeerID]*Link
+	order   []*Link // links sorted by peer
+
+	loopDone chan struct{} // closed when the signal loop has returned
+	stopLoop context.CancelFunc
 
 	input, control *packetQueue
 	arrived        chan struct{} // one coalesced token per batch of arrivals
@@ -50,10 +58,11 @@ type Mesh struct {
 // the lower PeerID of each pair sends the offer; candidates trickle through
 // sig. peers may contain self, which is skipped.
 //
-// Connect reads sig only while it runs: a later Signal (a late candidate)
-// stays unread. If ctx ends or a peer connection fails first, Connect
-// closes what it opened and returns a *ConnectError naming each peer that
-// did not connect.
+// Without Config.AcceptPeer, Connect reads sig only while it runs: a later
+// Signal (a late candidate) stays unread. With it, the Mesh keeps reading
+// sig until Close and accepts the peers it lets in (see Config.AcceptPeer).
+// If ctx ends or a peer connection fails first, Connect closes what it
+// opened and returns a *ConnectError naming each peer that did not connect.
 func Connect(ctx context.Context, self PeerID, peers []PeerID, sig Signaler, cfg Config) (*Mesh, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -63,27 +72,31 @@ func Connect(ctx context.Context, self PeerID, peers []PeerID, sig Signaler, cfg
 		return nil, fmt.Errorf("%w: nil Signaler", ErrInvalidConfig)
 	}
 	m := &Mesh{
-		self:    self,
-		cfg:     cfg,
-		log:     cfg.Logger.With("self", self),
-		sig:     sig,
-		links:   make(map[PeerID]*Link, len(peers)),
-		input:   newPacketQueue(cfg.InputQueueLen, inputSlotBytes),
-		control: newPacketQueue(cfg.ControlQueueLen, controlSlotBytes),
-		arrived: make(chan struct{}, 1),
+		self:     self,
+		cfg:      cfg,
+		log:      cfg.Logger.With("self", self),
+		sig:      sig,
+		links:    make(map[PeerID]*Link, len(peers)),
+		input:    newPacketQueue(cfg.InputQueueLen, inputSlotBytes),
+		control:  newPacketQueue(cfg.ControlQueueLen, controlSlotBytes),
+		arrived:  make(chan struct{}, 1),
+		loopDone: make(chan struct{}),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
-	api := webrtc.NewAPI(webrtc.WithSettingEngine(cfg.settingEngine()))
+	m.api = webrtc.NewAPI(webrtc.WithSettingEngine(cfg.settingEngine()))
+	api := m.api
 	for _, p := range peers {
 		if p == self {
 			continue
 		}
 		if _, dup := m.links[p]; dup {
+			close(m.loopDone) // no loop to wait for
 			m.Close()
 			return nil, fmt.Errorf("%w: peer %d listed twice", ErrInvalidConfig, p)
 		}
-		l, err := m.newLink(api, p)
+		l, err := m.newLink(api, p, m.self < p)
 		if err != nil {
+			close(m.loopDone)
 			m.Close()
 			return nil, err
 		}
@@ -92,18 +105,25 @@ func Connect(ctx context.Context, self PeerID, peers []PeerID, sig Signaler, cfg
 	}
 	slices.SortFunc(m.order, func(a, b *Link) int { return int(a.peer) - int(b.peer) })
 
-	loopCtx, stopLoop := context.WithCancel(ctx)
+	// The signal loop runs on m.ctx (ended by Close). Without AcceptPeer it
+	// stops when Connect returns; with it, it goes on until Close, and may
+	// add links meanwhile: Connect waits only for the ones it made.
+	initial := slices.Clone(m.order)
+	var loopCtx context.Context
+	loopCtx, m.stopLoop = context.WithCancel(m.ctx)
 	loopErr := make(chan error, 1)
-	loopDone := make(chan struct{})
 	go func() {
-		defer close(loopDone)
+		defer close(m.loopDone)
 		if err := m.signalLoop(loopCtx); err != nil {
+			m.log.Warn("netcode: signal loop ended; no more signals are read", "err", err)
 			loopErr <- err
 		}
 	}()
-	err = m.offerAndWait(ctx, loopErr)
-	stopLoop()
-	<-loopDone
+	err = m.offerAndWait(ctx, initial, loopErr)
+	if err != nil || cfg.AcceptPeer == nil {
+		m.stopLoop()
+		<-m.loopDone
+	}
 	if err != nil {
 		m.Close()
 		return nil, err
@@ -111,10 +131,10 @@ func Connect(ctx context.Context, self PeerID, peers []PeerID, sig Signaler, cfg
 	return m, nil
 }
 
-func (m *Mesh) offerAndWait(ctx context.Context, loopErr <-chan error) error {
+func (m *Mesh) offerAndWait(ctx context.Context, links []*Link, loopErr <-chan error) error {
 	connectErr := func(cause error) error {
 		e := &ConnectError{Self: m.self, Cause: cause}
-		for _, l := range m.order {
+		for _, l := range links {
 			select {
 			case <-l.opened:
 			default:
@@ -123,7 +143,7 @@ func (m *Mesh) offerAndWait(ctx context.Context, loopErr <-chan error) error {
 		}
 		return e
 	}
-	for _, l := range m.order {
+	for _, l := range links {
 		if l.offerer {
 			if err := l.offer(ctx); err != nil {
 				l.fail(err)
@@ -131,7 +151,7 @@ func (m *Mesh) offerAndWait(ctx context.Context, loopErr <-chan error) error {
 			}
 		}
 	}
-	for _, l := range m.order {
+	for _, l := range links {
 		select {
 		case <-l.opened:
 		case <-l.failed:
@@ -155,10 +175,16 @@ func (m *Mesh) signalLoop(ctx context.Context) error {
 			}
 			return fmt.Errorf("%w: receive: %w", ErrSignaling, err)
 		}
-		l := m.links[from]
-		if l == nil {
-			m.log.Debug("netcode: signal from unknown peer", "peer", from, "kind", s.Kind)
+		if s.Kind == signalGone {
+			m.removeAccepted(from)
 			continue
+		}
+		l := m.Link(from)
+		if l == nil {
+			if l = m.accept(from); l == nil {
+				m.log.Debug("netcode: signal from unknown peer", "peer", from, "kind", s.Kind)
+				continue
+			}
 		}
 		if err := l.handleSignal(ctx, s); err != nil {
 			if ctx.Err() != nil {
@@ -170,19 +196,73 @@ func (m *Mesh) signalLoop(ctx context.Context) error {
 	}
 }
 
+// accept creates a Link to a peer not given to Connect if Config.AcceptPeer
+// lets it in. The accepted peer offers. Called from the signal loop only.
+func (m *Mesh) accept(peer PeerID) *Link {
+	if m.cfg.AcceptPeer == nil || peer == m.self || !m.cfg.AcceptPeer(peer) {
+		return nil
+	}
+	l, err := m.newLink(m.api, peer, false)
+	if err != nil {
+		m.log.Warn("netcode: cannot accept peer", "peer", peer, "err", err)
+		return nil
+	}
+	l.accepted = true
+	m.linksMu.Lock()
+	if m.closed.Load() {
+		m.linksMu.Unlock()
+		_ = l.pc.Close()
+		return nil
+	}
+	m.links[peer] = l
+	i, _ := slices.BinarySearchFunc(m.order, peer, func(l *Link, p PeerID) int { return int(l.peer) - int(p) })
+	m.order = slices.Insert(m.order, i, l)
+	m.linksMu.Unlock()
+	m.log.Debug("netcode: accepting peer", "peer", peer)
+	return l
+}
+
+// removeAccepted closes and forgets the Link to an accepted peer that left
+// (its Signaler said so), so that its PeerID can be given to another.
+// Peers given to Connect are never removed. Called from the signal loop.
+func (m *Mesh) removeAccepted(peer PeerID) {
+	m.linksMu.Lock()
+	l := m.links[peer]
+	if l == nil || !l.accepted || m.closed.Load() {
+		m.linksMu.Unlock()
+		return
+	}
+	delete(m.links, peer)
+	m.order = slices.DeleteFunc(m.order, func(o *Link) bool { return o == l })
+	m.linksMu.Unlock()
+	m.log.Debug("netcode: accepted peer left", "peer", peer)
+	if err := closePeerConnection(l.pc); err != nil {
+		m.log.Debug("netcode: closing a departed peer", "peer", peer, "err", err)
+	}
+}
+
 // Self returns this peer's id.
 func (m *Mesh) Self() PeerID { return m.self }
 
 // Links returns the links to the remote peers, sorted by PeerID.
-func (m *Mesh) Links() []*Link { return slices.Clone(m.order) }
+func (m *Mesh) Links() []*Link {
+	m.linksMu.RLock()
+	defer m.linksMu.RUnlock()
+	return slices.Clone(m.order)
+}
 
 // Link returns the link to peer, or nil if peer is not in the Mesh.
-func (m *Mesh) Link(peer PeerID) *Link { return m.links[peer] }
+func (m *Mesh) Link(peer PeerID) *Link {
+	m.linksMu.RLock()
+	l := m.links[peer]
+	m.linksMu.RUnlock()
+	return l
+}
 
 // Send sends b to peer on channel ch (see Link.SendInput and
 // Link.SendControl). It does not block.
 func (m *Mesh) Send(to PeerID, ch Channel, b []byte) error {
-	l := m.links[to]
+	l := m.Link(to)
 	if l == nil {
 		return fmt.Errorf("%w: %d", ErrUnknownPeer, to)
 	}
@@ -219,8 +299,9 @@ func (m *Mesh) Arrived() <-chan struct{} { return m.arrived }
 
 // Stats returns every link's statistics, sorted by PeerID.
 func (m *Mesh) Stats() []PeerStats {
-	s := make([]PeerStats, len(m.order))
-	for i, l := range m.order {
+	links := m.Links()
+	s := make([]PeerStats, len(links))
+	for i, l := range links {
 		s[i] = l.Stats()
 	}
 	return s
@@ -231,10 +312,13 @@ func (m *Mesh) Stats() []PeerStats {
 // than once.
 func (m *Mesh) Close() error {
 	m.closeOnce.Do(func() {
-		m.closed.Store(true)
+		m.linksMu.Lock()
+		m.closed.Store(true) // under linksMu: no Link is accepted after this
+		m.linksMu.Unlock()
 		m.cancel()
+		<-m.loopDone // no Link is accepted or removed any more
 		var errs []error
-		for _, l := range m.order {
+		for _, l := range m.Links() {
 			if err := closePeerConnection(l.pc); err != nil {
 				errs = append(errs, fmt.Errorf("peer %d: %w", l.peer, err))
 			}

@@ -11,13 +11,21 @@ import (
 type SignalKind uint8
 
 const (
-	// SignalOffer carries an SDP offer. The peer with the lower PeerID offers.
+	// SignalOffer carries an SDP offer. Of two peers given to Connect, the
+	// one with the lower PeerID offers; a peer that arrives later and is let
+	// in by Config.AcceptPeer offers too.
 	SignalOffer SignalKind = iota + 1
 	// SignalAnswer carries the SDP answer to an offer.
 	SignalAnswer
 	// SignalCandidate carries one trickled ICE candidate.
 	SignalCandidate
 )
+
+// signalGone is never sent: a Signaler's Recv returns it to tell the Mesh
+// that a peer it accepted (Config.AcceptPeer) has left, so its Link is
+// closed and its PeerID can be given to another peer. It has no text form,
+// so no remote peer can forge it.
+const signalGone SignalKind = 255
 
 var signalKindNames = [...]string{SignalOffer: "offer", SignalAnswer: "answer", SignalCandidate: "candidate"}
 
@@ -63,6 +71,10 @@ type Signal struct {
 	// Candidate.Candidate marks the end of the sender's candidates (as a
 	// browser's null candidate does) and is ignored.
 	Candidate *webrtc.ICECandidateInit `json:"candidate,omitempty"`
+	// Peer, in an answer, is the PeerID under which the answering Mesh
+	// accepted the offerer (Config.AcceptPeer): a spectator learns its id
+	// this way. Zero (omitted) otherwise.
+	Peer PeerID `json:"peer,omitempty"`
 }
 
 // Signaler carries Signals between this peer and the others, addressed to

@@ -304,8 +304,9 @@ func (sp *Spectator[I]) validInput(m *Message[I]) bool {
 		(len(m.Inputs) > 0 && m.PerFrame != n) {
 		return false
 	}
-	limit := sp.lastReceived + Frame(sp.mask+1)
-	if m.Frame > limit {
+	// Before the start (snapshot or frame 0) the host's inputs may overtake
+	// its snapshot on another channel; they are not invalid, just early.
+	if limit := sp.lastReceived + Frame(sp.mask+1); sp.started && m.Frame > limit {
 		return false
 	}
 	// Status frames may run far ahead of this spectator's window (the host

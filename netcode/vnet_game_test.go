@@ -40,8 +40,9 @@ import (
 // ~100 ms later, and the messages sent after it arrive only with it; with
 // several losses close together a link stalls for about a second (likely
 // SCTP's T3-rtx timeout). So at 5 % loss the sessions
-// hit the prediction limit often (2 peers: ~1.6 ticks per frame; 4: ~3.8;
-// 8: ~8) and at 10 % more so (2 peers: ~3).
+// hit the prediction limit often (ticks per frame over eight runs, 2 peers:
+// 1.3 to 1.8; 4: 2.3 to 4.5; 8: 7 to 9) and at 10 % more so (2 peers: 2.5 to
+// 3.5). MaxTicks (20 per frame) leaves room for twice the worst of these.
 func TestGameOverVNet(t *testing.T) {
 	const (
 		delay  = 30 * time.Millisecond

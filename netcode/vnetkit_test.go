@@ -46,9 +46,10 @@ func (p vnetPath) String() string {
 // over. That is sound because the router's one goroutine runs the filters
 // and then delivers the same chunk (LossFilter → DelayFilter, which reads
 // the delay on arrival) before it touches the next chunk. (RouterConfig's
-// MaxJitter is no use here: it sleeps with the router's mutex held, draws
-// from the global rand, and senders blocked on that mutex are not durably
-// blocked, so a synctest bubble would never advance its clock.)
+// MaxJitter is no use here: it draws from the global rand and sleeps with
+// the router's mutex held, delaying every chunk queued at once; untried in
+// a bubble, but senders blocked on that mutex are not durably blocked, so
+// by synctest's rules the clock could not advance to end the sleep.)
 type vnetJitter struct {
 	path vnetPath
 	into map[string]*vnet.DelayFilter // by destination IP

@@ -1,0 +1,193 @@
+//go:build !js
+
+package netcode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/lynnet/lyn/netcode/internal/pionlog"
+	"github.com/pion/ice/v4"
+	"github.com/pion/transport/v5/vnet"
+	"github.com/pion/webrtc/v4"
+)
+
+// vnetPath is what the virtual network does to every datagram on its way
+// into a peer (so to both directions of every pair): a fixed delay, a random
+// extra delay, and loss.
+type vnetPath struct {
+	Delay time.Duration
+	// Jitter: each datagram waits a further uniformly random [0, Jitter).
+	// vnet's DelayFilter queue is first in, first out, so a datagram never
+	// overtakes an earlier one into the same peer: a short draw behind a
+	// long one waits for it (jitter without reordering; the effective
+	// delays lean towards the long end).
+	Jitter time.Duration
+	// Loss is the percentage of datagrams dropped, independently, by a
+	// seeded vnet.LossFilter.
+	Loss int
+}
+
+func (p vnetPath) String() string {
+	return fmt.Sprintf("%v+[0,%v) one way, %d%% loss", p.Delay, p.Jitter, p.Loss)
+}
+
+// vnetJitter gives every datagram its own delay. vnet's NIC interface has
+// unexported methods, so a test cannot write its own NIC wrapper; instead
+// this router chunk filter draws a delay from a seeded PRNG and sets it on
+// the destination's DelayFilter just before the router hands the datagram
+// over. That is sound because the router's one goroutine runs the filters
+// and then delivers the same chunk (LossFilter → DelayFilter, which reads
+// the delay on arrival) before it touches the next chunk. (RouterConfig's
+// MaxJitter is no use here: it draws from the global rand and sleeps with
+// the router's mutex held, delaying every chunk queued at once; untried in
+// a bubble, but senders blocked on that mutex are not durably blocked, so
+// by synctest's rules the clock could not advance to end the sleep.)
+type vnetJitter struct {
+	path vnetPath
+	into map[string]*vnet.DelayFilter // by destination IP
+
+	mu       sync.Mutex
+	rng      *rand.Rand
+	drop     func(vnet.Chunk) bool // optional: a test's own choice of datagrams to lose
+	routed   int
+	sum, max time.Duration
+}
+
+// setDrop makes the router drop every datagram drop returns true for (nil:
+// none); drop runs on the router's goroutine.
+func (j *vnetJitter) setDrop(drop func(vnet.Chunk) bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.drop = drop
+}
+
+func (j *vnetJitter) filter(c vnet.Chunk) bool {
+	host, _, err := net.SplitHostPort(c.DestinationAddr().String())
+	if err != nil {
+		return true
+	}
+	df := j.into[host]
+	if df == nil {
+		return true
+	}
+	j.mu.Lock()
+	if j.drop != nil && j.drop(c) {
+		j.mu.Unlock()
+		return false
+	}
+	d := j.path.Delay
+	if j.path.Jitter > 0 {
+		d += time.Duration(j.rng.Int64N(int64(j.path.Jitter)))
+	}
+	j.routed++
+	j.sum += d
+	j.max = max(j.max, d)
+	j.mu.Unlock()
+	df.SetDelay(d)
+	return true
+}
+
+// String summarises the delays drawn.
+func (j *vnetJitter) String() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.routed == 0 {
+		return "no datagrams routed"
+	}
+	return fmt.Sprintf("%d datagrams routed, delay drawn mean %v max %v",
+		j.routed, (j.sum / time.Duration(j.routed)).Round(100*time.Microsecond), j.max.Round(100*time.Microsecond))
+}
+
+// vnetMeshes connects peers 1..n over one vnet router whose paths follow
+// path, with seeded loss and jitter; signals take path.Delay too. It must
+// run in a synctest bubble (so the delays are virtual time and cost no wall
+// time); cleanups close the meshes, then stop the network. It returns the
+// meshes, the virtual time the connect took, and the jitter filter (for its
+// summary).
+func vnetMeshes(t *testing.T, n int, path vnetPath, seed uint64) ([]*Mesh, time.Duration, *vnetJitter) {
+	t.Helper()
+	router, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "10.0.0.0/24", LoggerFactory: pionlog.Factory{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jit := &vnetJitter{path: path, into: map[string]*vnet.DelayFilter{}, rng: rand.New(rand.NewPCG(seed, 0x6a17))}
+	nets := make([]*vnet.Net, n)
+	var closers []interface{ Close() error }
+	for i := range nets {
+		ip := fmt.Sprintf("10.0.0.%d", i+1)
+		nets[i], err = vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		df, err := vnet.NewDelayFilter(nets[i], vnet.WithDelay(path.Delay))
+		if err != nil {
+			t.Fatal(err)
+		}
+		closers = append(closers, df)
+		jit.into[ip] = df
+		var nic vnet.NIC = df
+		if path.Loss > 0 {
+			lf, err := vnet.NewLossFilter(nic, path.Loss, vnet.WithLossSeed(int64(seed)*1000+int64(i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			nic = lf
+		}
+		if err := router.AddNet(nic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	router.AddChunkFilter(jit.filter)
+	if err := router.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Registered before the meshes' cleanup, so it runs after it. As in
+	// vnetConnect: Router.Stop does not wait for its goroutine, which may be
+	// handing a chunk to a DelayFilter; synctest.Wait lets it finish before
+	// the filters close.
+	t.Cleanup(func() {
+		if err := router.Stop(); err != nil {
+			t.Error(err)
+		}
+		synctest.Wait()
+		for _, c := range closers {
+			c.Close()
+		}
+	})
+
+	hub := NewMemorySignaling()
+	hub.Delay = path.Delay
+	ids := make([]PeerID, n)
+	for i := range ids {
+		ids[i] = PeerID(i + 1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second) // virtual time
+	defer cancel()
+	meshes := make([]*Mesh, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, id := range ids {
+		cfg := Config{
+			Net:              nets[i],
+			NetworkTypes:     []webrtc.NetworkType{webrtc.NetworkTypeUDP4},
+			MulticastDNSMode: ice.MulticastDNSModeDisabled,
+		}
+		wg.Go(func() { meshes[i], errs[i] = Connect(ctx, id, ids, hub.Signaler(id), cfg) })
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	t.Cleanup(func() { closeAll(t, meshes) })
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("connect over %v: %v", path, err)
+	}
+	return meshes, elapsed, jit
+}

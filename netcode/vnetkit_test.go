@@ -13,7 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/lynnet/lyn/netcode/internal/pionlog"
+	"github.com/lynnet/lyn/internal/pionlog"
 	"github.com/pion/ice/v4"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"

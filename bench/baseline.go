@@ -90,6 +90,7 @@ type pionEcho struct {
 	a, b    *webrtc.PeerConnection
 	chA     *webrtc.DataChannel
 	replies chan []byte
+	timer   *time.Timer // reused, as the lyn paths' are: allocs compare fairly
 }
 
 func newPionEcho(ctx context.Context) (*pionEcho, error) {
@@ -103,7 +104,7 @@ func newPionEcho(ctx context.Context) (*pionEcho, error) {
 		a.Close()
 		return nil, err
 	}
-	e := &pionEcho{a: a, b: b, replies: make(chan []byte, 16)}
+	e := &pionEcho{a: a, b: b, replies: make(chan []byte, 16), timer: newStoppedTimer()}
 	id, zero, no := uint16(0), uint16(0), false
 	init := &webrtc.DataChannelInit{Negotiated: &[]bool{true}[0], ID: &id, Ordered: &no, MaxRetransmits: &zero}
 	if e.chA, err = a.CreateDataChannel("input", init); err != nil {
@@ -176,10 +177,12 @@ func (e *pionEcho) roundTrip(p []byte) error {
 	if err := e.chA.Send(p); err != nil {
 		return err
 	}
+	e.timer.Reset(time.Second)
+	defer e.timer.Stop()
 	select {
 	case <-e.replies:
 		return nil
-	case <-time.After(time.Second):
+	case <-e.timer.C:
 		return errors.New("bare pion: no echo within 1 s (lost)")
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"time"
 
@@ -23,7 +22,7 @@ var inputCodec = rollback.UintCodec[rt.Input]{}
 // redundancy lyn sends until acked), the ack of the other's inputs, both
 // players' status. Frame is the sequence number the echo is matched by.
 func inputMessage(m *rollback.Message[rt.Input], frame rollback.Frame, player rollback.Player) {
-	in := rt.ReferenceInput(7)
+	in := latencyInput
 	m.Reset()
 	m.Kind = rollback.KindInput
 	m.Frame = frame
@@ -33,6 +32,9 @@ func inputMessage(m *rollback.Message[rt.Input], frame rollback.Frame, player ro
 	m.Status = append(m.Status[:0],
 		rollback.PlayerStatus{LastFrame: frame + 1}, rollback.PlayerStatus{LastFrame: frame - 1})
 }
+
+// latencyInput gives the latency messages realistic inputs.
+var latencyInput = rt.ReferenceInput(7)
 
 // errLost is a round trip whose reply did not come within a second.
 var errLost = errors.New("no reply within 1 s (lost)")
@@ -47,6 +49,7 @@ type meshEcho struct {
 	trA    *netcode.Transport[rt.Input]
 	out    rollback.Message[rt.Input]
 	seq    rollback.Frame
+	timer  *time.Timer // reused: a timer per round trip would be counted as lyn's allocation
 	stop   chan struct{}
 	wg     sync.WaitGroup
 }
@@ -56,7 +59,7 @@ func newMeshEcho(ctx context.Context) (*meshEcho, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &meshEcho{meshes: meshes, stop: make(chan struct{})}
+	e := &meshEcho{meshes: meshes, stop: make(chan struct{}), timer: newStoppedTimer()}
 	if e.trA, err = netcode.NewTransport(meshes[0], inputCodec, nil); err != nil {
 		e.close()
 		return nil, err
@@ -113,8 +116,8 @@ func (e *meshEcho) roundTrip([]byte) error {
 	e.seq++
 	inputMessage(&e.out, e.seq, 0)
 	e.trA.Send(2, &e.out)
-	timeout := time.NewTimer(time.Second)
-	defer timeout.Stop()
+	e.timer.Reset(time.Second)
+	defer e.timer.Stop()
 	for {
 		for {
 			_, m, ok := e.trA.Receive()
@@ -127,7 +130,7 @@ func (e *meshEcho) roundTrip([]byte) error {
 		}
 		select {
 		case <-e.meshes[0].Arrived():
-		case <-timeout.C:
+		case <-e.timer.C:
 			return errLost
 		}
 	}
@@ -148,33 +151,67 @@ func (e *meshEcho) close() {
 	}
 }
 
-// udpLynEcho is lyn over its plain UDP transport: the same Transports and
-// messages as meshEcho. netcode.UDP has no arrival signal (a game polls it
-// once per frame), so one goroutine plays both peers' game loops and polls
-// both Transports, yielding between polls: a single poller leaves the other
-// core to the transports' socket readers, which the network poller wakes as
-// it wakes the raw UDP baseline's blocking reads.
+// udpLynEcho is lyn over its plain UDP transport: the same Transports,
+// messages and goroutines as meshEcho. netcode.UDP has no arrival signal
+// of its own (a game polls it once per frame), and busy-polling Receive
+// measures the Go scheduler rather than lyn (a spinning goroutine keeps the
+// network poller from waking the socket reader promptly; on this shared
+// machine it also gets descheduled), so the sockets are opened with
+// netcode.ListenUDPNotify, ListenUDP plus a Mesh.Arrived-like signal.
 type udpLynEcho struct {
-	udps     [2]*netcode.UDP
-	trA, trB *netcode.Transport[rt.Input]
-	out, rep rollback.Message[rt.Input]
-	seq      rollback.Frame
+	udps    [2]*netcode.UDP
+	arrived [2]chan struct{}
+	trA     *netcode.Transport[rt.Input]
+	out     rollback.Message[rt.Input]
+	seq     rollback.Frame
+	timer   *time.Timer
+	stop    chan struct{}
+	wg      sync.WaitGroup
 }
 
 func newUDPLynEcho() (*udpLynEcho, error) {
-	us, err := listenUDPPair()
+	e := &udpLynEcho{stop: make(chan struct{}), timer: newStoppedTimer()}
+	for i := range e.udps {
+		e.arrived[i] = make(chan struct{}, 1)
+		u, err := netcode.ListenUDPNotify(netcode.UDPConfig{ListenAddr: "127.0.0.1:0"}, e.arrived[i])
+		if err != nil {
+			e.close()
+			return nil, err
+		}
+		e.udps[i] = u
+	}
+	if err := errors.Join(e.udps[0].AddPeer(2, e.udps[1].LocalAddr()), e.udps[1].AddPeer(1, e.udps[0].LocalAddr())); err != nil {
+		e.close()
+		return nil, err
+	}
+	var err error
+	if e.trA, err = netcode.NewTransport(e.udps[0], inputCodec, nil); err != nil {
+		e.close()
+		return nil, err
+	}
+	trB, err := netcode.NewTransport(e.udps[1], inputCodec, nil)
 	if err != nil {
-		return nil, err
-	}
-	e := &udpLynEcho{udps: us}
-	if e.trA, err = netcode.NewTransport(us[0], inputCodec, nil); err != nil {
 		e.close()
 		return nil, err
 	}
-	if e.trB, err = netcode.NewTransport(us[1], inputCodec, nil); err != nil {
-		e.close()
-		return nil, err
-	}
+	e.wg.Go(func() { // peer B's game goroutine
+		var reply rollback.Message[rt.Input]
+		for {
+			select {
+			case <-e.stop:
+				return
+			case <-e.arrived[1]:
+			}
+			for {
+				from, m, ok := trB.Receive()
+				if !ok {
+					break
+				}
+				inputMessage(&reply, m.Frame, 1)
+				trB.Send(from, &reply)
+			}
+		}
+	})
 	return e, nil
 }
 
@@ -203,19 +240,23 @@ func (e *udpLynEcho) roundTrip([]byte) error {
 	e.seq++
 	inputMessage(&e.out, e.seq, 0)
 	e.trA.Send(2, &e.out)
-	deadline := time.Now().Add(time.Second)
-	for i := 0; ; i++ {
-		if from, m, ok := e.trB.Receive(); ok {
-			inputMessage(&e.rep, m.Frame, 1)
-			e.trB.Send(from, &e.rep)
+	e.timer.Reset(time.Second)
+	defer e.timer.Stop()
+	for {
+		for {
+			_, m, ok := e.trA.Receive()
+			if !ok {
+				break
+			}
+			if m.Frame == e.seq {
+				return nil
+			}
 		}
-		if _, m, ok := e.trA.Receive(); ok && m.Frame == e.seq {
-			return nil
-		}
-		if i%256 == 255 && time.Now().After(deadline) {
+		select {
+		case <-e.arrived[0]:
+		case <-e.timer.C:
 			return errLost
 		}
-		runtime.Gosched()
 	}
 }
 
@@ -225,9 +266,17 @@ func (e *udpLynEcho) packetBytes() float64 {
 }
 
 func (e *udpLynEcho) close() {
+	close(e.stop)
+	e.wg.Wait()
 	for _, u := range e.udps {
 		if u != nil {
 			u.Close()
 		}
 	}
+}
+
+func newStoppedTimer() *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
 }

@@ -3,12 +3,15 @@
 // Command bench measures lyn against its baselines on this machine, in one
 // run so that ratios are fair on a noisy shared machine:
 //
-//	go run ./bench                 # everything, a few minutes at most
-//	go run ./bench -only latency   # one measurement
-//	go run ./bench -samples 20000  # more samples
+//	go run ./bench                  # everything, about two minutes
+//	go run ./bench -only latency    # round trips: raw UDP, bare pion, lyn over WebRTC and UDP
+//	go run ./bench -only bytes      # bytes on the wire per direction at 60 Hz
+//	go run ./bench -only connect    # Join through the signaling server to first input
+//	go run ./bench -samples 20000   # more latency samples
 //
 // Every measurement is bounded in count and time and sends traffic only to
-// loopback. Results print as a markdown table.
+// loopback. Results print as markdown tables with their goals; see
+// bench/README.md for what each means.
 package main
 
 import (

@@ -38,6 +38,7 @@ type bytesResult struct {
 	window time.Duration
 	frames uint64 // frames peer 1 advanced in the window
 	rolls  uint64 // rollbacks on peer 1 in the window
+	sends  uint64 // bare pion: messages peer 1 sent in the window
 }
 
 func (r bytesResult) kibps(i int) float64 {
@@ -64,11 +65,11 @@ func runBytes(d time.Duration) bool {
 	for i, r := range rows {
 		results[i], errs[i] = r.run(d)
 	}
-	fmt.Println("| path | KiB/s 1→2 | KiB/s 2→1 | datagrams/s 1→2 | bytes/datagram 1→2 | lyn payload B/packet | frames/s | goal | result |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| path | KiB/s 1→2 | KiB/s 2→1 | datagrams/s 1→2 | bytes/datagram 1→2 | lyn payload B/packet | frames/s | rollbacks/s | goal | result |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for i, r := range rows {
 		if errs[i] != nil {
-			fmt.Printf("| %s | failed: %v | | | | | | %s | MISS |\n", r.name, errs[i], r.goal)
+			fmt.Printf("| %s | failed: %v | | | | | | | %s | MISS |\n", r.name, errs[i], r.goal)
 			ok = false
 			continue
 		}
@@ -78,16 +79,20 @@ func runBytes(d time.Duration) bool {
 		if r.goalKiB > 0 {
 			verdict = passMiss(res.worst() <= r.goalKiB)
 		}
-		payload, fps := "32", "60"
+		payload, fps := "32", fmt.Sprintf("%.1f sends", float64(res.sends)/res.window.Seconds())
 		if d0.lynPkts > 0 {
 			payload = fmt.Sprintf("%.1f", float64(d0.lynBytes)/float64(d0.lynPkts))
 		}
 		if res.frames > 0 {
 			fps = fmt.Sprintf("%.1f", float64(res.frames)/res.window.Seconds())
 		}
-		fmt.Printf("| %s | %.2f | %.2f | %.1f | %.1f | %s | %s | %s | %s |\n", r.name, res.kibps(0), res.kibps(1),
+		rolls := ""
+		if res.frames > 0 {
+			rolls = fmt.Sprintf("%.1f", float64(res.rolls)/res.window.Seconds())
+		}
+		fmt.Printf("| %s | %.2f | %.2f | %.1f | %.1f | %s | %s | %s | %s | %s |\n", r.name, res.kibps(0), res.kibps(1),
 			float64(d0.wire.packets)/res.window.Seconds(), float64(d0.wire.wireBytes())/float64(max(1, d0.wire.packets)),
-			payload, fps, r.goal, verdict)
+			payload, fps, rolls, r.goal, verdict)
 	}
 	fmt.Println()
 	fmt.Printf("KiB/s counts every datagram one peer sent to the other: IPv4 %d + UDP payload (DTLS, SCTP data and SACKs, STUN keepalives included). 1 KiB = 1024 bytes.\n\n", ipUDPHeaders)
@@ -229,15 +234,10 @@ func play(packets [2]netcode.Packets, d time.Duration, mark func(begin bool, r *
 	for i := range ids {
 		wg.Go(func() {
 			s := sessions[i]
-			t := time.NewTicker(tick)
-			defer t.Stop()
+			p := newPacer()
+			defer p.stop()
 			var events []rollback.Event
-			for {
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-				}
+			for p.wait(stop) {
 				mu.Lock()
 				err := s.AddLocalInput(i, input(i, s.Frame()+rollback.Frame(s.InputDelay())))
 				if err == nil || rollback.IsWait(err) {
@@ -343,17 +343,15 @@ func playBarePion(d time.Duration) (bytesResult, error) {
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	var sends atomic.Uint64
 	for _, dc := range dcs {
 		wg.Go(func() {
 			msg := make([]byte, 32)
-			t := time.NewTicker(tick)
-			defer t.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-					_ = dc.Send(msg)
+			p := newPacer()
+			defer p.stop()
+			for p.wait(stop) {
+				if dc.Send(msg) == nil {
+					sends.Add(1)
 				}
 			}
 		})
@@ -364,13 +362,54 @@ func playBarePion(d time.Duration) (bytesResult, error) {
 	for i, n := range nets {
 		s0[i] = n.sent.snapshot()
 	}
-	t0 := time.Now()
+	t0, sends0 := time.Now(), sends.Load()
 	time.Sleep(d)
 	for i, n := range nets {
 		r.dirs[i].wire = n.sent.snapshot().minus(s0[i])
 	}
 	r.window = time.Since(t0)
+	r.sends = (sends.Load() - sends0) / 2
 	close(stop)
 	wg.Wait()
 	return r, nil
 }
+
+// pacer ticks at 60 Hz on average: a tick that comes late (the machine is
+// shared) is followed by the ones it delayed, as a fixed-timestep game loop
+// catches up, rather than dropped as time.Ticker drops them, so the rate
+// the byte counts are divided by is the rate a game sends at. It gives up
+// catching up after 100 ms behind.
+type pacer struct {
+	next  time.Time
+	timer *time.Timer
+}
+
+func newPacer() *pacer {
+	return &pacer{next: time.Now(), timer: newStoppedTimer()}
+}
+
+// wait waits for the next tick; false means stop was closed.
+func (p *pacer) wait(stop <-chan struct{}) bool {
+	p.next = p.next.Add(tick)
+	d := time.Until(p.next)
+	if d < -100*time.Millisecond {
+		p.next, d = time.Now(), 0
+	}
+	if d <= 0 {
+		select {
+		case <-stop:
+			return false
+		default:
+			return true
+		}
+	}
+	p.timer.Reset(d)
+	select {
+	case <-stop:
+		return false
+	case <-p.timer.C:
+		return true
+	}
+}
+
+func (p *pacer) stop() { p.timer.Stop() }

@@ -93,6 +93,7 @@ type latencyPath struct {
 func latencyPaths() []latencyPath {
 	return []latencyPath{
 		{"udp", "raw UDP (floor), 32 B", func(context.Context) (echoer, error) { return newUDPEcho() }},
+		{"udp-handoff", "raw UDP + reader goroutine hand-off on each side (lyn's shape, no lyn code), 32 B", func(context.Context) (echoer, error) { return newUDPHandoffEcho() }},
 		{"pion", "bare pion data channel (unreliable), 32 B", func(ctx context.Context) (echoer, error) { return newPionEcho(ctx) }},
 		{"lyn-webrtc", "lyn over WebRTC: input message, encode → Mesh → decode, reply", func(ctx context.Context) (echoer, error) { return newMeshEcho(ctx) }},
 		{"lyn-udp", "lyn over UDP: input message, encode → UDP → decode, reply", func(context.Context) (echoer, error) { return newUDPLynEcho() }},
@@ -163,6 +164,9 @@ func runLatency(samples int, pace time.Duration) bool {
 			if b, ok := res["udp"]; ok {
 				goal = fmt.Sprintf("p99 ≤ %.0f (1.3 × raw)", 1.3*b.p99)
 				verdict = fmt.Sprintf("%s (%.2f×)", passMiss(l.p99 <= 1.3*b.p99), l.p99/b.p99)
+				if h, ok := res["udp-handoff"]; ok {
+					verdict += fmt.Sprintf("; %.2f× the hand-off row", l.p99/h.p99)
+				}
 			}
 		}
 		fmt.Printf("| %s | %.0f | %.0f | %.0f | %.0f | %.1f | %d | %s | %s |\n", p.name, runs[i].msgBytes(), l.p50, l.p99, l.p999, l.allocs, runs[i].lost, goal, verdict)

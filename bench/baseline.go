@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -90,6 +92,7 @@ type pionEcho struct {
 	a, b    *webrtc.PeerConnection
 	chA     *webrtc.DataChannel
 	replies chan []byte
+	timer   *time.Timer // reused, as the lyn paths' are: allocs compare fairly
 }
 
 func newPionEcho(ctx context.Context) (*pionEcho, error) {
@@ -103,7 +106,7 @@ func newPionEcho(ctx context.Context) (*pionEcho, error) {
 		a.Close()
 		return nil, err
 	}
-	e := &pionEcho{a: a, b: b, replies: make(chan []byte, 16)}
+	e := &pionEcho{a: a, b: b, replies: make(chan []byte, 16), timer: newStoppedTimer()}
 	id, zero, no := uint16(0), uint16(0), false
 	init := &webrtc.DataChannelInit{Negotiated: &[]bool{true}[0], ID: &id, Ordered: &no, MaxRetransmits: &zero}
 	if e.chA, err = a.CreateDataChannel("input", init); err != nil {
@@ -176,10 +179,12 @@ func (e *pionEcho) roundTrip(p []byte) error {
 	if err := e.chA.Send(p); err != nil {
 		return err
 	}
+	e.timer.Reset(time.Second)
+	defer e.timer.Stop()
 	select {
 	case <-e.replies:
 		return nil
-	case <-time.After(time.Second):
+	case <-e.timer.C:
 		return errors.New("bare pion: no echo within 1 s (lost)")
 	}
 }
@@ -191,4 +196,85 @@ func (e *pionEcho) close() {
 	if e.b != nil {
 		e.b.Close()
 	}
+}
+
+// udpHandoffEcho is raw UDP in lyn's shape, without lyn's code: on each
+// side a reader goroutine reads the socket and hands the datagram over a
+// channel to another goroutine (the "game"), which replies or returns. It
+// shows what the two extra goroutine hand-offs per round trip cost on this
+// machine, so lyn over UDP's overhead can be split into architecture and
+// code.
+type udpHandoffEcho struct {
+	client, server *net.UDPConn
+	got            chan struct{}
+	timer          *time.Timer
+	wg             sync.WaitGroup
+}
+
+func newUDPHandoffEcho() (*udpHandoffEcho, error) {
+	server, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return nil, err
+	}
+	client, err := net.DialUDP("udp4", nil, server.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		server.Close()
+		return nil, err
+	}
+	e := &udpHandoffEcho{client: client, server: server, got: make(chan struct{}, 1), timer: newStoppedTimer()}
+	type dgram struct {
+		n    int
+		from netip.AddrPort
+	}
+	toEcho := make(chan dgram, 1)
+	e.wg.Go(func() { // server's reader
+		defer close(toEcho)
+		b := make([]byte, 2048)
+		for {
+			n, from, err := server.ReadFromUDPAddrPort(b)
+			if err != nil {
+				return
+			}
+			toEcho <- dgram{n, from}
+		}
+	})
+	e.wg.Go(func() { // server's game goroutine
+		b := make([]byte, 32)
+		for d := range toEcho {
+			server.WriteToUDPAddrPort(b[:min(d.n, len(b))], d.from)
+		}
+	})
+	e.wg.Go(func() { // client's reader
+		b := make([]byte, 2048)
+		for {
+			if _, err := client.Read(b); err != nil {
+				return
+			}
+			select {
+			case e.got <- struct{}{}:
+			default:
+			}
+		}
+	})
+	return e, nil
+}
+
+func (e *udpHandoffEcho) roundTrip(p []byte) error {
+	if _, err := e.client.Write(p); err != nil {
+		return err
+	}
+	e.timer.Reset(time.Second)
+	defer e.timer.Stop()
+	select {
+	case <-e.got:
+		return nil
+	case <-e.timer.C:
+		return errLost
+	}
+}
+
+func (e *udpHandoffEcho) close() {
+	e.client.Close()
+	e.server.Close()
+	e.wg.Wait()
 }

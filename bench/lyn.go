@@ -156,24 +156,21 @@ func (e *meshEcho) close() {
 // of its own (a game polls it once per frame), and busy-polling Receive
 // measures the Go scheduler rather than lyn (a spinning goroutine keeps the
 // network poller from waking the socket reader promptly; on this shared
-// machine it also gets descheduled), so the sockets are opened with
-// netcode.ListenUDPNotify, ListenUDP plus a Mesh.Arrived-like signal.
+// machine it also gets descheduled), so peer B waits on UDP.Arrived.
 type udpLynEcho struct {
-	udps    [2]*netcode.UDP
-	arrived [2]chan struct{}
-	trA     *netcode.Transport[rt.Input]
-	out     rollback.Message[rt.Input]
-	seq     rollback.Frame
-	timer   *time.Timer
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	udps  [2]*netcode.UDP
+	trA   *netcode.Transport[rt.Input]
+	out   rollback.Message[rt.Input]
+	seq   rollback.Frame
+	timer *time.Timer
+	stop  chan struct{}
+	wg    sync.WaitGroup
 }
 
 func newUDPLynEcho() (*udpLynEcho, error) {
 	e := &udpLynEcho{stop: make(chan struct{}), timer: newStoppedTimer()}
 	for i := range e.udps {
-		e.arrived[i] = make(chan struct{}, 1)
-		u, err := netcode.ListenUDPNotify(netcode.UDPConfig{ListenAddr: "127.0.0.1:0"}, e.arrived[i])
+		u, err := netcode.ListenUDP(netcode.UDPConfig{ListenAddr: "127.0.0.1:0"})
 		if err != nil {
 			e.close()
 			return nil, err
@@ -200,7 +197,7 @@ func newUDPLynEcho() (*udpLynEcho, error) {
 			select {
 			case <-e.stop:
 				return
-			case <-e.arrived[1]:
+			case <-e.udps[1].Arrived():
 			}
 			for {
 				from, m, ok := trB.Receive()
@@ -253,7 +250,7 @@ func (e *udpLynEcho) roundTrip([]byte) error {
 			}
 		}
 		select {
-		case <-e.arrived[0]:
+		case <-e.udps[0].Arrived():
 		case <-e.timer.C:
 			return errLost
 		}

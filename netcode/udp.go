@@ -37,6 +37,7 @@ type UDP struct {
 	closed bool
 	stats  UDPStats
 
+	arrived  chan struct{}
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	sendBuf  []byte
@@ -136,6 +137,7 @@ func ListenUDP(cfg UDPConfig) (*UDP, error) {
 		input: newPacketQueue(cfg.QueueLen, inputSlotBytes), ctl: newPacketQueue(cfg.QueueLen, controlSlotBytes),
 		byAddr: map[netip.AddrPort]PeerID{}, peers: map[PeerID]*udpPeer{},
 		stop: make(chan struct{}), sendBuf: make([]byte, wire.MaxPacketSize),
+		arrived: make(chan struct{}, 1),
 	}
 	u.wg.Add(2)
 	go u.readLoop()
@@ -287,8 +289,18 @@ func (u *UDP) readLoop() {
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		u.handle(from, buf[:n])
+		select { // coalesced, never blocks the reader
+		case u.arrived <- struct{}{}:
+		default:
+		}
 	}
 }
+
+// Arrived returns a channel that receives a value after packets have been
+// queued for Receive, as Mesh.Arrived does: values coalesce, so after each
+// one call Receive until it returns ok == false. A game that polls once per
+// frame does not need it.
+func (u *UDP) Arrived() <-chan struct{} { return u.arrived }
 
 func (u *UDP) handle(from netip.AddrPort, d []byte) {
 	u.mu.Lock()

@@ -69,6 +69,14 @@ func TestAcceptPeer(t *testing.T) {
 	if got[0] != (received{1001, ChannelControl, "hi host"}) {
 		t.Errorf("host got %+v", got)
 	}
+	// The host answers, so its input channel opens when the guest's
+	// in-band OPEN arrives, possibly just after the guest's Connect returned.
+	for deadline := time.Now().Add(5 * time.Second); !host.Link(1001).inputOpen.Load(); {
+		if time.Now().After(deadline) {
+			t.Fatal("host's input channel to the guest never opened")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	if err := host.Send(1001, ChannelInput, []byte("hi guest")); err != nil {
 		t.Fatal(err)
 	}

@@ -6,11 +6,12 @@
 // MemorySignaling for tests, or a game's own lobby) with trickle ICE; of
 // the peers given to Connect, the one with the lower PeerID offers. With
 // Config.AcceptPeer a Mesh goes on reading its Signaler after Connect and
-// accepts peers that arrive later (they offer). Each pair shares two pre-negotiated
-// data channels, so no in-band open round trip is needed: ChannelInput
-// (unordered, no retransmissions) for inputs and everything repeated until
-// acknowledged, and ChannelControl (reliable, ordered). Connect returns
-// once every channel is open.
+// accepts peers that arrive later (they offer). Each pair shares two data
+// channels, neither costing an open round trip: ChannelInput (unordered, no
+// retransmissions) for inputs and everything repeated until acknowledged,
+// opened in band by the offerer, which sends at once (pion applies those
+// options only to channels opened in band); and ChannelControl (reliable,
+// ordered), pre-negotiated. Connect returns once every channel is usable.
 //
 // Sending (Link.SendInput, Link.SendControl, Mesh.Send) never blocks.
 // Received packets are copied on pion's goroutines into bounded queues that

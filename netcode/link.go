@@ -50,7 +50,7 @@ type Link struct {
 	// (a Mesh that accepted this one says under which id); 0 if none.
 	assigned atomic.Int64
 	pc       *webrtc.PeerConnection
-	input    *webrtc.DataChannel
+	input    atomic.Pointer[webrtc.DataChannel] // set once the channel exists
 	control  *webrtc.DataChannel
 
 	inputOpen, controlOpen atomic.Bool
@@ -131,25 +131,39 @@ func (m *Mesh) newLink(api *webrtc.API, peer PeerID, offerer bool) (*Link, error
 		opened:  make(chan struct{}),
 		failed:  make(chan struct{}),
 	}
+	// control is pre-negotiated (no in-band open). input is opened in band
+	// by the offerer: pion applies ordered:false / maxRetransmits:0 to the
+	// SCTP stream only for channels opened with DCEP, and a negotiated one
+	// silently stays ordered and reliable, so one lost packet would delay
+	// every input behind it by a retransmission. Inputs still flow at once:
+	// the offerer may send as soon as it has dialed (the OPEN precedes them
+	// on the stream; until the ACK they travel reliably), and the answerer
+	// gets the channel when the OPEN arrives.
 	no, yes := false, true
 	var zero, one uint16 = 0, 1
-	l.input, err = pc.CreateDataChannel("input", &webrtc.DataChannelInit{
-		Ordered: &no, MaxRetransmits: &zero, Negotiated: &yes, ID: &zero,
+	l.control, err = pc.CreateDataChannel("control", &webrtc.DataChannelInit{
+		Ordered: &yes, Negotiated: &yes, ID: &one,
 	})
-	if err == nil {
-		l.control, err = pc.CreateDataChannel("control", &webrtc.DataChannelInit{
-			Ordered: &yes, Negotiated: &yes, ID: &one,
-		})
+	if err == nil && offerer {
+		var input *webrtc.DataChannel
+		input, err = pc.CreateDataChannel(inputLabel, &webrtc.DataChannelInit{Ordered: &no, MaxRetransmits: &zero})
+		if err == nil {
+			l.setInput(input, true)
+		}
 	}
 	if err != nil {
 		_ = pc.Close()
 		return nil, fmt.Errorf("netcode: peer %d: create data channel: %w", peer, err)
 	}
-	l.input.OnOpen(func() { l.inputOpen.Store(true); l.checkOpen() })
+	if !offerer {
+		pc.OnDataChannel(func(dc *webrtc.DataChannel) {
+			if dc.Label() == inputLabel && l.input.Load() == nil {
+				l.setInput(dc, false)
+			}
+		})
+	}
 	l.control.OnOpen(func() { l.controlOpen.Store(true); l.checkOpen() })
-	l.input.OnClose(func() { l.inputOpen.Store(false) })
 	l.control.OnClose(func() { l.controlOpen.Store(false) })
-	l.input.OnMessage(func(msg webrtc.DataChannelMessage) { l.deliver(ChannelInput, msg.Data) })
 	l.control.OnMessage(func(msg webrtc.DataChannelMessage) { l.deliver(ChannelControl, msg.Data) })
 
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
@@ -177,6 +191,23 @@ func (m *Mesh) newLink(api *webrtc.API, peer PeerID, offerer bool) (*Link, error
 		}
 	})
 	return l, nil
+}
+
+// inputLabel names the unreliable channel; PROTOCOL.md describes it.
+const inputLabel = "input"
+
+// setInput wires up the input channel once it exists (at once on the
+// offerer, when the OPEN arrives on the answerer).
+func (l *Link) setInput(dc *webrtc.DataChannel, dialed bool) {
+	dc.OnMessage(func(msg webrtc.DataChannelMessage) { l.deliver(ChannelInput, msg.Data) })
+	dc.OnClose(func() { l.inputOpen.Store(false) })
+	usable := func() { l.inputOpen.Store(true); l.checkOpen() }
+	if dialed {
+		onDialed(dc, usable)
+	} else {
+		dc.OnOpen(usable)
+	}
+	l.input.Store(dc)
 }
 
 // mark records the first time a timeline step happens, relative to Start.
@@ -251,11 +282,15 @@ func (l *Link) SendInput(b []byte) error {
 	if !l.inputOpen.Load() {
 		return fmt.Errorf("%w: input channel to peer %d", ErrNotOpen, l.peer)
 	}
-	if l.input.BufferedAmount() > uint64(l.mesh.cfg.MaxInputBuffered) {
+	input := l.input.Load()
+	if input == nil || !l.inputOpen.Load() {
+		return ErrNotOpen
+	}
+	if input.BufferedAmount() > uint64(l.mesh.cfg.MaxInputBuffered) {
 		l.sendDrop.Add(1)
 		return ErrSendBufferFull
 	}
-	return l.send(l.input, ChannelInput, b)
+	return l.send(input, ChannelInput, b)
 }
 
 // SendControl sends b on the reliable, ordered control channel without

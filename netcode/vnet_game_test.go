@@ -150,11 +150,11 @@ func playOverVNet(t *testing.T, n, frames int, path vnetPath) {
 
 // TestVNetInputChannelLoss sends one input-channel message per frame from
 // peer 1 to peer 2 over 30 ms one way, drops the datagram carrying message
-// 50, and logs when each message arrived (to within the 1/60 s at which it
-// drains, as a game would). It asserts nothing: it documents
-// what pion's SCTP does with a lost message on an unordered channel with
-// maxRetransmits 0 (pion/sctp v1.12.0 here: the message is retransmitted
-// and the ones after it are held back until it arrives).
+// 50, and checks that the input channel is what lyn asks for: unordered
+// with no retransmissions. Message 50 is simply lost and every other one
+// arrives on time (to within the 1/60 s at which it drains, as a game
+// would). With a pre-negotiated channel pion (datachannel v1.6.3) never
+// applied those options: 50 was retransmitted and 51–54 held behind it.
 func TestVNetInputChannelLoss(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const oneWay = 30 * time.Millisecond
@@ -206,5 +206,8 @@ func TestVNetInputChannelLoss(t *testing.T) {
 			}
 		}
 		t.Logf("%d of %d messages arrived; late (over %v) or missing: %s", arrived, total, 2*oneWay, strings.Join(late, ", "))
+		if arrived != total-1 || took[lost] != 0 || len(late) != 1 {
+			t.Fatalf("the input channel retransmitted or held messages back: %s", strings.Join(late, ", "))
+		}
 	})
 }

@@ -39,57 +39,6 @@ var latencyInput = rt.ReferenceInput(7)
 // errLost is a round trip whose reply did not come within a second.
 var errLost = errors.New("no reply within 1 s (lost)")
 
-// meshEcho is lyn over WebRTC: peer A's Transport encodes an input message
-// and sends it on its Mesh; peer B's game goroutine, woken by Mesh.Arrived,
-// decodes it with its Transport and replies with an input message of its
-// own; A, woken the same way, decodes the reply. This is the path a
-// rollback session's inputs take, minus the engine.
-type meshEcho struct {
-	meshes [2]*netcode.Mesh
-	trA    *netcode.Transport[rt.Input]
-	out    rollback.Message[rt.Input]
-	seq    rollback.Frame
-	timer  *time.Timer // reused: a timer per round trip would be counted as lyn's allocation
-	stop   chan struct{}
-	wg     sync.WaitGroup
-}
-
-func newMeshEcho(ctx context.Context) (*meshEcho, error) {
-	meshes, err := connectMeshes(ctx, [2]netcode.Config{{LoopbackOnly: true}, {LoopbackOnly: true}})
-	if err != nil {
-		return nil, err
-	}
-	e := &meshEcho{meshes: meshes, stop: make(chan struct{}), timer: newStoppedTimer()}
-	if e.trA, err = netcode.NewTransport(meshes[0], inputCodec, nil); err != nil {
-		e.close()
-		return nil, err
-	}
-	trB, err := netcode.NewTransport(meshes[1], inputCodec, nil)
-	if err != nil {
-		e.close()
-		return nil, err
-	}
-	e.wg.Go(func() { // peer B's game goroutine
-		var reply rollback.Message[rt.Input]
-		for {
-			select {
-			case <-e.stop:
-				return
-			case <-meshes[1].Arrived():
-			}
-			for {
-				from, m, ok := trB.Receive()
-				if !ok {
-					break
-				}
-				inputMessage(&reply, m.Frame, 1)
-				trB.Send(from, &reply)
-			}
-		}
-	})
-	return e, nil
-}
-
 // connectMeshes connects peers 1 and 2 through an in-memory signaler.
 func connectMeshes(ctx context.Context, cfgs [2]netcode.Config) ([2]*netcode.Mesh, error) {
 	hub := netcode.NewMemorySignaling()
@@ -110,106 +59,6 @@ func connectMeshes(ctx context.Context, cfgs [2]netcode.Config) ([2]*netcode.Mes
 		return meshes, err
 	}
 	return meshes, nil
-}
-
-func (e *meshEcho) roundTrip([]byte) error {
-	e.seq++
-	inputMessage(&e.out, e.seq, 0)
-	e.trA.Send(2, &e.out)
-	e.timer.Reset(time.Second)
-	defer e.timer.Stop()
-	for {
-		for {
-			_, m, ok := e.trA.Receive()
-			if !ok {
-				break
-			}
-			if m.Frame == e.seq {
-				return nil
-			}
-		}
-		select {
-		case <-e.meshes[0].Arrived():
-		case <-e.timer.C:
-			return errLost
-		}
-	}
-}
-
-func (e *meshEcho) packetBytes() float64 {
-	s := e.trA.Stats()
-	return float64(s.BytesSent) / float64(max(1, s.PacketsSent))
-}
-
-func (e *meshEcho) close() {
-	close(e.stop)
-	e.wg.Wait()
-	for _, m := range e.meshes {
-		if m != nil {
-			m.Close()
-		}
-	}
-}
-
-// udpLynEcho is lyn over its plain UDP transport: the same Transports,
-// messages and goroutines as meshEcho. netcode.UDP has no arrival signal
-// of its own (a game polls it once per frame), and busy-polling Receive
-// measures the Go scheduler rather than lyn (a spinning goroutine keeps the
-// network poller from waking the socket reader promptly; on this shared
-// machine it also gets descheduled), so peer B waits on UDP.Arrived.
-type udpLynEcho struct {
-	udps  [2]*netcode.UDP
-	trA   *netcode.Transport[rt.Input]
-	out   rollback.Message[rt.Input]
-	seq   rollback.Frame
-	timer *time.Timer
-	stop  chan struct{}
-	wg    sync.WaitGroup
-}
-
-func newUDPLynEcho() (*udpLynEcho, error) {
-	e := &udpLynEcho{stop: make(chan struct{}), timer: newStoppedTimer()}
-	for i := range e.udps {
-		u, err := netcode.ListenUDP(netcode.UDPConfig{ListenAddr: "127.0.0.1:0"})
-		if err != nil {
-			e.close()
-			return nil, err
-		}
-		e.udps[i] = u
-	}
-	if err := errors.Join(e.udps[0].AddPeer(2, e.udps[1].LocalAddr()), e.udps[1].AddPeer(1, e.udps[0].LocalAddr())); err != nil {
-		e.close()
-		return nil, err
-	}
-	var err error
-	if e.trA, err = netcode.NewTransport(e.udps[0], inputCodec, nil); err != nil {
-		e.close()
-		return nil, err
-	}
-	trB, err := netcode.NewTransport(e.udps[1], inputCodec, nil)
-	if err != nil {
-		e.close()
-		return nil, err
-	}
-	e.wg.Go(func() { // peer B's game goroutine
-		var reply rollback.Message[rt.Input]
-		for {
-			select {
-			case <-e.stop:
-				return
-			case <-e.udps[1].Arrived():
-			}
-			for {
-				from, m, ok := trB.Receive()
-				if !ok {
-					break
-				}
-				inputMessage(&reply, m.Frame, 1)
-				trB.Send(from, &reply)
-			}
-		}
-	})
-	return e, nil
 }
 
 // listenUDPPair opens two lyn UDP transports on loopback, peers 1 and 2.
@@ -233,7 +82,82 @@ func listenUDPPair() ([2]*netcode.UDP, error) {
 	return us, nil
 }
 
-func (e *udpLynEcho) roundTrip([]byte) error {
+// arrivingPackets is a packet layer that says when packets arrived:
+// *netcode.Mesh and *netcode.UDP.
+type arrivingPackets interface {
+	netcode.Packets
+	Arrived() <-chan struct{}
+	Close() error
+}
+
+// lynEcho is lyn's input path over WebRTC or plain UDP: peer A's Transport
+// encodes an input message and sends it; peer B's game goroutine, woken by
+// Arrived, decodes it with its Transport and replies with an input message
+// of its own; A, woken the same way, decodes the reply. This is the path a
+// rollback session's inputs take, minus the engine. (Busy-polling Receive
+// instead would measure the Go scheduler: a spinning goroutine keeps the
+// network poller from waking the socket reader promptly.)
+type lynEcho struct {
+	peers [2]arrivingPackets
+	trA   *netcode.Transport[rt.Input]
+	out   rollback.Message[rt.Input]
+	seq   rollback.Frame
+	timer *time.Timer // reused: a timer per round trip would be counted as lyn's allocation
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+func newMeshEcho(ctx context.Context) (*lynEcho, error) {
+	meshes, err := connectMeshes(ctx, [2]netcode.Config{{LoopbackOnly: true}, {LoopbackOnly: true}})
+	if err != nil {
+		return nil, err
+	}
+	return newLynEcho([2]arrivingPackets{meshes[0], meshes[1]})
+}
+
+func newUDPLynEcho() (*lynEcho, error) {
+	us, err := listenUDPPair()
+	if err != nil {
+		return nil, err
+	}
+	return newLynEcho([2]arrivingPackets{us[0], us[1]})
+}
+
+// newLynEcho starts peer B's game goroutine over peers (A, B).
+func newLynEcho(peers [2]arrivingPackets) (*lynEcho, error) {
+	e := &lynEcho{peers: peers, stop: make(chan struct{}), timer: newStoppedTimer()}
+	var err error
+	if e.trA, err = netcode.NewTransport(peers[0], inputCodec, nil); err != nil {
+		e.close()
+		return nil, err
+	}
+	trB, err := netcode.NewTransport(peers[1], inputCodec, nil)
+	if err != nil {
+		e.close()
+		return nil, err
+	}
+	e.wg.Go(func() { // peer B's game goroutine
+		var reply rollback.Message[rt.Input]
+		for {
+			select {
+			case <-e.stop:
+				return
+			case <-peers[1].Arrived():
+			}
+			for {
+				from, m, ok := trB.Receive()
+				if !ok {
+					break
+				}
+				inputMessage(&reply, m.Frame, 1)
+				trB.Send(from, &reply)
+			}
+		}
+	})
+	return e, nil
+}
+
+func (e *lynEcho) roundTrip([]byte) error {
 	e.seq++
 	inputMessage(&e.out, e.seq, 0)
 	e.trA.Send(2, &e.out)
@@ -250,24 +174,24 @@ func (e *udpLynEcho) roundTrip([]byte) error {
 			}
 		}
 		select {
-		case <-e.udps[0].Arrived():
+		case <-e.peers[0].Arrived():
 		case <-e.timer.C:
 			return errLost
 		}
 	}
 }
 
-func (e *udpLynEcho) packetBytes() float64 {
+func (e *lynEcho) packetBytes() float64 {
 	s := e.trA.Stats()
 	return float64(s.BytesSent) / float64(max(1, s.PacketsSent))
 }
 
-func (e *udpLynEcho) close() {
+func (e *lynEcho) close() {
 	close(e.stop)
 	e.wg.Wait()
-	for _, u := range e.udps {
-		if u != nil {
-			u.Close()
+	for _, p := range e.peers {
+		if p != nil {
+			p.Close()
 		}
 	}
 }

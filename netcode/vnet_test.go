@@ -3,8 +3,6 @@
 package netcode
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,8 +11,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/lynnet/lyn/internal/pionlog"
-	"github.com/pion/ice/v4"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
 )
@@ -90,76 +86,11 @@ func classify(b []byte) string {
 // must run in a synctest bubble.
 func vnetConnect(t *testing.T, oneWay time.Duration, loss int, seed int64, cfg Config) (time.Duration, []*Mesh, *packetTrace, error) {
 	t.Helper()
-	router, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "10.0.0.0/24", LoggerFactory: pionlog.Factory{}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	trace := &packetTrace{kinds: map[string]int{}}
-	router.AddChunkFilter(trace.filter)
-	nets := make([]*vnet.Net, 2)
-	var closers []interface{ Close() error }
-	for i := range nets {
-		nets[i], err = vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{fmt.Sprintf("10.0.0.%d", i+1)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var nic vnet.NIC = nets[i]
-		df, err := vnet.NewDelayFilter(nic, vnet.WithDelay(oneWay))
-		if err != nil {
-			t.Fatal(err)
-		}
-		closers = append(closers, df)
-		nic = df
-		if loss > 0 {
-			lf, err := vnet.NewLossFilter(nic, loss, vnet.WithLossSeed(seed*2+int64(i)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			nic = lf
-		}
-		if err := router.AddNet(nic); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := router.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Stop the network after the meshes are closed (cleanups run last in,
-	// first out). vnet's Router.Stop does not wait for its goroutine, which
-	// may be handing a chunk to a DelayFilter: closing the filter then would
-	// strand it. vnetConnect runs in a synctest bubble, so synctest.Wait lets
-	// that goroutine finish first.
-	t.Cleanup(func() {
-		if err := router.Stop(); err != nil {
-			t.Error(err)
-		}
-		synctest.Wait()
-		for _, c := range closers {
-			c.Close()
-		}
-	})
-
-	hub := NewMemorySignaling()
-	hub.Delay = oneWay
-	ids := []PeerID{1, 2}
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second) // virtual time
-	defer cancel()
-	meshes := make([]*Mesh, 2)
-	errs := make([]error, 2)
-	var wg sync.WaitGroup
-	start := time.Now()
-	trace.start = start
-	for i, id := range ids {
-		c := cfg
-		c.Net = nets[i]
-		c.NetworkTypes = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
-		c.MulticastDNSMode = ice.MulticastDNSModeDisabled
-		wg.Go(func() { meshes[i], errs[i] = Connect(ctx, id, ids, hub.Signaler(id), c) })
-	}
-	wg.Wait()
-	t.Cleanup(func() { closeAll(t, meshes) })
-	elapsed := time.Since(start)
-	return elapsed, meshes, trace, errors.Join(errs...)
+	nets, _ := vnetNetwork(t, 2, oneWay, loss, func(i int) int64 { return seed*2 + int64(i) }, trace.filter)
+	trace.start = time.Now() // the bubble's clock does not move before the connect blocks
+	meshes, elapsed, err := vnetConnectAll(t, nets, oneWay, cfg)
+	return elapsed, meshes, trace, err
 }
 
 // TestVNetConnectRoundTrips connects two peers over a virtual network with

@@ -114,12 +114,35 @@ func (j *vnetJitter) String() string {
 // summary).
 func vnetMeshes(t *testing.T, n int, path vnetPath, seed uint64) ([]*Mesh, time.Duration, *vnetJitter) {
 	t.Helper()
+	jit := &vnetJitter{path: path, rng: rand.New(rand.NewPCG(seed, 0x6a17))}
+	nets, delays := vnetNetwork(t, n, path.Delay, path.Loss, func(i int) int64 { return int64(seed)*1000 + int64(i) }, jit.filter)
+	jit.into = delays // before any datagram flows: none does until the meshes connect
+	meshes, elapsed, err := vnetConnectAll(t, nets, path.Delay, Config{})
+	if err != nil {
+		t.Fatalf("connect over %v: %v", path, err)
+	}
+	return meshes, elapsed, jit
+}
+
+// vnetNetwork starts a vnet router with hosts 10.0.0.1 to 10.0.0.n, each
+// behind a DelayFilter of delay and, with loss > 0, a LossFilter seeded by
+// lossSeed(i); filters run on the router's goroutine for every chunk. It
+// returns each host's Net and its DelayFilter by IP. The cleanup it
+// registers stops the network after later cleanups (the meshes) ran:
+// vnet's Router.Stop does not wait for its goroutine, which may be handing
+// a chunk to a DelayFilter, so inside the synctest bubble synctest.Wait
+// lets it finish before the filters close.
+func vnetNetwork(t *testing.T, n int, delay time.Duration, loss int, lossSeed func(i int) int64, filters ...vnet.ChunkFilter) ([]*vnet.Net, map[string]*vnet.DelayFilter) {
+	t.Helper()
 	router, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "10.0.0.0/24", LoggerFactory: pionlog.Factory{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	jit := &vnetJitter{path: path, into: map[string]*vnet.DelayFilter{}, rng: rand.New(rand.NewPCG(seed, 0x6a17))}
+	for _, f := range filters {
+		router.AddChunkFilter(f)
+	}
 	nets := make([]*vnet.Net, n)
+	delays := make(map[string]*vnet.DelayFilter, n)
 	var closers []interface{ Close() error }
 	for i := range nets {
 		ip := fmt.Sprintf("10.0.0.%d", i+1)
@@ -127,15 +150,15 @@ func vnetMeshes(t *testing.T, n int, path vnetPath, seed uint64) ([]*Mesh, time.
 		if err != nil {
 			t.Fatal(err)
 		}
-		df, err := vnet.NewDelayFilter(nets[i], vnet.WithDelay(path.Delay))
+		df, err := vnet.NewDelayFilter(nets[i], vnet.WithDelay(delay))
 		if err != nil {
 			t.Fatal(err)
 		}
 		closers = append(closers, df)
-		jit.into[ip] = df
+		delays[ip] = df
 		var nic vnet.NIC = df
-		if path.Loss > 0 {
-			lf, err := vnet.NewLossFilter(nic, path.Loss, vnet.WithLossSeed(int64(seed)*1000+int64(i)))
+		if loss > 0 {
+			lf, err := vnet.NewLossFilter(nic, loss, vnet.WithLossSeed(lossSeed(i)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,14 +168,9 @@ func vnetMeshes(t *testing.T, n int, path vnetPath, seed uint64) ([]*Mesh, time.
 			t.Fatal(err)
 		}
 	}
-	router.AddChunkFilter(jit.filter)
 	if err := router.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Registered before the meshes' cleanup, so it runs after it. As in
-	// vnetConnect: Router.Stop does not wait for its goroutine, which may be
-	// handing a chunk to a DelayFilter; synctest.Wait lets it finish before
-	// the filters close.
 	t.Cleanup(func() {
 		if err := router.Stop(); err != nil {
 			t.Error(err)
@@ -162,32 +180,35 @@ func vnetMeshes(t *testing.T, n int, path vnetPath, seed uint64) ([]*Mesh, time.
 			c.Close()
 		}
 	})
+	return nets, delays
+}
 
+// vnetConnectAll connects peers 1..len(nets), peer i+1 on nets[i], through
+// an in-memory signaler whose signals take delay; cfg is the template of
+// every peer's Config. A cleanup closes the meshes.
+func vnetConnectAll(t *testing.T, nets []*vnet.Net, delay time.Duration, cfg Config) ([]*Mesh, time.Duration, error) {
+	t.Helper()
 	hub := NewMemorySignaling()
-	hub.Delay = path.Delay
-	ids := make([]PeerID, n)
+	hub.Delay = delay
+	ids := make([]PeerID, len(nets))
 	for i := range ids {
 		ids[i] = PeerID(i + 1)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second) // virtual time
 	defer cancel()
-	meshes := make([]*Mesh, n)
-	errs := make([]error, n)
+	meshes := make([]*Mesh, len(nets))
+	errs := make([]error, len(nets))
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i, id := range ids {
-		cfg := Config{
-			Net:              nets[i],
-			NetworkTypes:     []webrtc.NetworkType{webrtc.NetworkTypeUDP4},
-			MulticastDNSMode: ice.MulticastDNSModeDisabled,
-		}
-		wg.Go(func() { meshes[i], errs[i] = Connect(ctx, id, ids, hub.Signaler(id), cfg) })
+		c := cfg
+		c.Net = nets[i]
+		c.NetworkTypes = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+		c.MulticastDNSMode = ice.MulticastDNSModeDisabled
+		wg.Go(func() { meshes[i], errs[i] = Connect(ctx, id, ids, hub.Signaler(id), c) })
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
 	t.Cleanup(func() { closeAll(t, meshes) })
-	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("connect over %v: %v", path, err)
-	}
-	return meshes, elapsed, jit
+	return meshes, elapsed, errors.Join(errs...)
 }

@@ -29,14 +29,23 @@ type udpEcho struct {
 	buf            []byte
 }
 
-func newUDPEcho() (*udpEcho, error) {
-	server, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+// udpPair opens a server socket on loopback and a client connected to it.
+func udpPair() (client, server *net.UDPConn, err error) {
+	server, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	client, err := net.DialUDP("udp4", nil, server.LocalAddr().(*net.UDPAddr))
+	client, err = net.DialUDP("udp4", nil, server.LocalAddr().(*net.UDPAddr))
 	if err != nil {
 		server.Close()
+		return nil, nil, err
+	}
+	return client, server, nil
+}
+
+func newUDPEcho() (*udpEcho, error) {
+	client, server, err := udpPair()
+	if err != nil {
 		return nil, err
 	}
 	e := &udpEcho{client: client, server: server, done: make(chan struct{}), buf: make([]byte, 2048)}
@@ -212,13 +221,8 @@ type udpHandoffEcho struct {
 }
 
 func newUDPHandoffEcho() (*udpHandoffEcho, error) {
-	server, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	client, server, err := udpPair()
 	if err != nil {
-		return nil, err
-	}
-	client, err := net.DialUDP("udp4", nil, server.LocalAddr().(*net.UDPAddr))
-	if err != nil {
-		server.Close()
 		return nil, err
 	}
 	e := &udpHandoffEcho{client: client, server: server, got: make(chan struct{}, 1), timer: newStoppedTimer()}

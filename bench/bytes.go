@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lynnet/lyn/internal/countnet"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,8 +28,8 @@ const (
 
 // direction is what one peer sent to the other during the window.
 type direction struct {
-	wire     snapshot // counted datagrams (WebRTC); only packets/bytes for UDP
-	lynPkts  uint64   // lyn wire packets handed to the layer below
+	wire     countnet.Snapshot // counted datagrams (WebRTC); only packets/bytes for UDP
+	lynPkts  uint64            // lyn wire packets handed to the layer below
 	lynBytes uint64
 }
 
@@ -42,7 +43,7 @@ type bytesResult struct {
 }
 
 func (r bytesResult) kibps(i int) float64 {
-	return float64(r.dirs[i].wire.wireBytes()) / kib / r.window.Seconds()
+	return float64(r.dirs[i].wire.WireBytes()) / kib / r.window.Seconds()
 }
 
 func (r bytesResult) worst() float64 { return max(r.kibps(0), r.kibps(1)) }
@@ -91,13 +92,13 @@ func runBytes(d time.Duration) bool {
 			rolls = fmt.Sprintf("%.1f", float64(res.rolls)/res.window.Seconds())
 		}
 		fmt.Printf("| %s | %.2f | %.2f | %.1f | %.1f | %s | %s | %s | %s | %s |\n", r.name, res.kibps(0), res.kibps(1),
-			float64(d0.wire.packets)/res.window.Seconds(), float64(d0.wire.wireBytes())/float64(max(1, d0.wire.packets)),
+			float64(d0.wire.Packets)/res.window.Seconds(), float64(d0.wire.WireBytes())/float64(max(1, d0.wire.Packets)),
 			payload, fps, rolls, r.goal, verdict)
 	}
 	fmt.Println()
-	fmt.Printf("KiB/s counts every datagram one peer sent to the other: IPv4 %d + UDP payload (DTLS, SCTP data and SACKs, STUN keepalives included). 1 KiB = 1024 bytes.\n\n", ipUDPHeaders)
+	fmt.Printf("KiB/s counts every datagram one peer sent to the other: IPv4 %d + UDP payload (DTLS, SCTP data and SACKs, STUN keepalives included). 1 KiB = 1024 bytes.\n\n", countnet.IPUDPHeaders)
 	for i, r := range rows {
-		if errs[i] == nil && results[i].dirs[0].wire.dtls > 0 {
+		if errs[i] == nil && results[i].dirs[0].wire.DTLS > 0 {
 			fmt.Printf("Where the bytes go, %s, 1→2:\n\n%s\n", r.name, breakdown(results[i]))
 		}
 	}
@@ -117,7 +118,7 @@ func breakdown(r bytesResult) string {
 		n    uint64
 	}
 	var sizes []sz
-	for s, n := range w.bySize {
+	for s, n := range w.BySize {
 		if n > 0 {
 			sizes = append(sizes, sz{s, n})
 		}
@@ -136,14 +137,14 @@ func breakdown(r bytesResult) string {
 			likely = "other"
 		}
 		out += fmt.Sprintf("| %d | %.1f | %.2f | %s |\n", s.size, float64(s.n)/secs,
-			float64(s.n)*float64(s.size+ipUDPHeaders)/kib/secs, likely)
+			float64(s.n)*float64(s.size+countnet.IPUDPHeaders)/kib/secs, likely)
 	}
 	out += "\nA DATA datagram is 28 IPv4+UDP + 37 DTLS 1.2 record (13 header, 8 explicit nonce, 16 AES-GCM tag) + 12 SCTP common header + 16 DATA chunk header + the message padded to 4 bytes. pion/sctp sends a 65-byte SACK alone for every second DATA packet received; it never bundles it with DATA going the other way."
-	out += fmt.Sprintf("\nSTUN datagrams (ICE keepalives): %.2f/s. DTLS datagrams: %.1f/s.", float64(w.stun)/secs, float64(w.dtls)/secs)
+	out += fmt.Sprintf("\nSTUN datagrams (ICE keepalives): %.2f/s. DTLS datagrams: %.1f/s.", float64(w.STUN)/secs, float64(w.DTLS)/secs)
 	if r.dirs[0].lynPkts > 0 {
 		lyn := float64(r.dirs[0].lynBytes) / kib / secs
 		out += fmt.Sprintf(" lyn's own bytes: %.2f KiB/s (%.1f packets/s); everything else (IP, UDP, DTLS, SCTP, SACKs, STUN) is %.2f KiB/s.",
-			lyn, float64(r.dirs[0].lynPkts)/secs, float64(w.wireBytes())/kib/secs-lyn)
+			lyn, float64(r.dirs[0].lynPkts)/secs, float64(w.WireBytes())/kib/secs-lyn)
 	}
 	return out + "\n"
 }
@@ -151,10 +152,10 @@ func breakdown(r bytesResult) string {
 // playWebRTC plays a 2-peer session over lyn's Mesh, each peer's sockets
 // counted by its own countingNet.
 func playWebRTC(d time.Duration) (bytesResult, error) {
-	var nets [2]*countingNet
+	var nets [2]*countnet.Net
 	var cfgs [2]netcode.Config
 	for i := range nets {
-		n, err := newCountingNet()
+		n, err := countnet.New()
 		if err != nil {
 			return bytesResult{}, err
 		}
@@ -169,13 +170,13 @@ func playWebRTC(d time.Duration) (bytesResult, error) {
 	}
 	defer meshes[0].Close()
 	defer meshes[1].Close()
-	var start [2]snapshot
+	var start [2]countnet.Snapshot
 	return play([2]netcode.Packets{meshes[0], meshes[1]}, d, func(begin bool, r *bytesResult) {
 		for i, n := range nets {
 			if begin {
-				start[i] = n.sent.snapshot()
+				start[i] = n.Sent.Snapshot()
 			} else {
-				r.dirs[i].wire = n.sent.snapshot().minus(start[i])
+				r.dirs[i].wire = n.Sent.Snapshot().Minus(start[i])
 			}
 		}
 	})
@@ -197,7 +198,7 @@ func playUDP(d time.Duration) (bytesResult, error) {
 			if begin {
 				start[i] = s
 			} else {
-				r.dirs[i].wire = snapshot{packets: s.DatagramsSent - start[i].DatagramsSent, bytes: s.BytesSent - start[i].BytesSent}
+				r.dirs[i].wire = countnet.Snapshot{Packets: s.DatagramsSent - start[i].DatagramsSent, Bytes: s.BytesSent - start[i].BytesSent}
 			}
 		}
 	})
@@ -298,7 +299,7 @@ func play(packets [2]netcode.Packets, d time.Duration, mark func(begin bool, r *
 // playBarePion is the reference: two bare pion peers, each sending 32 bytes
 // at 60 Hz on an unreliable, unordered negotiated channel, sockets counted.
 func playBarePion(d time.Duration) (bytesResult, error) {
-	var nets [2]*countingNet
+	var nets [2]*countnet.Net
 	var pcs [2]*webrtc.PeerConnection
 	var dcs [2]*webrtc.DataChannel
 	defer func() {
@@ -311,7 +312,7 @@ func playBarePion(d time.Duration) (bytesResult, error) {
 	opened := make(chan struct{}, 2)
 	id, zero, no, yes := uint16(0), uint16(0), false, true
 	for i := range pcs {
-		n, err := newCountingNet()
+		n, err := countnet.New()
 		if err != nil {
 			return bytesResult{}, err
 		}
@@ -360,14 +361,14 @@ func playBarePion(d time.Duration) (bytesResult, error) {
 	}
 	time.Sleep(500 * time.Millisecond) // let both senders and SCTP settle
 	var r bytesResult
-	var s0 [2]snapshot
+	var s0 [2]countnet.Snapshot
 	for i, n := range nets {
-		s0[i] = n.sent.snapshot()
+		s0[i] = n.Sent.Snapshot()
 	}
 	t0, sends0 := time.Now(), sends.Load()
 	time.Sleep(d)
 	for i, n := range nets {
-		r.dirs[i].wire = n.sent.snapshot().minus(s0[i])
+		r.dirs[i].wire = n.Sent.Snapshot().Minus(s0[i])
 	}
 	r.window = time.Since(t0)
 	r.sends = (sends.Load() - sends0) / 2

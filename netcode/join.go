@@ -130,15 +130,8 @@ func Join[I comparable](ctx context.Context, cfg JoinConfig[I]) (*Session[I], er
 	netCfg.AcceptPeer = func(p PeerID) bool {
 		return p >= FirstSpectatorID && int(p-FirstSpectatorID) < len(sig.slots)
 	}
-	mesh, err := Connect(ctx, ids[self], ids, sig, netCfg)
+	mesh, tr, err := connectTransport(ctx, client, ids[self], ids, sig, netCfg, &cfg)
 	if err != nil {
-		client.Close()
-		return nil, err
-	}
-	tr, err := NewTransport(mesh, cfg.Codec, cfg.Logger)
-	if err != nil {
-		mesh.Close()
-		client.Close()
 		return nil, err
 	}
 	rs, err := rollback.NewSession(rc, cfg.NewGame(start.Seed, len(ids)), tr)
@@ -169,15 +162,8 @@ func JoinSpectator[I comparable](ctx context.Context, cfg JoinConfig[I]) (*Spect
 	netCfg.AcceptPeer = func(PeerID) bool { return false }
 	// A spectator has no id until the host gives it one: it connects as 0,
 	// which is below every id, so it offers, as the host expects.
-	mesh, err := Connect(ctx, 0, []PeerID{HostID}, sig, netCfg)
+	mesh, tr, err := connectTransport(ctx, client, 0, []PeerID{HostID}, sig, netCfg, &cfg)
 	if err != nil {
-		client.Close()
-		return nil, err
-	}
-	tr, err := NewTransport(mesh, cfg.Codec, cfg.Logger)
-	if err != nil {
-		mesh.Close()
-		client.Close()
 		return nil, err
 	}
 	sc := cfg.SpectatorSession
@@ -409,4 +395,22 @@ func (s *Spectator[I]) ID() PeerID { return s.id }
 func (s *Spectator[I]) Close() error {
 	err := s.Spectator.Close()
 	return errors.Join(err, s.conn.close())
+}
+
+// connectTransport connects the mesh and wraps it in a Transport for the
+// engine; on failure it closes what it opened, the signaling client too.
+func connectTransport[I comparable](ctx context.Context, client *signaling.Client, self PeerID, peers []PeerID,
+	sig Signaler, netCfg Config, cfg *JoinConfig[I]) (*Mesh, *Transport[I], error) {
+	mesh, err := Connect(ctx, self, peers, sig, netCfg)
+	if err != nil {
+		client.Close()
+		return nil, nil, err
+	}
+	tr, err := NewTransport(mesh, cfg.Codec, cfg.Logger)
+	if err != nil {
+		mesh.Close()
+		client.Close()
+		return nil, nil, err
+	}
+	return mesh, tr, nil
 }

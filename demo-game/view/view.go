@@ -165,17 +165,20 @@ func drawBar(screen *ebiten.Image, g *sim.Game, l Layout, opts Options) {
 		if d.Disconnected {
 			name += " left"
 		}
-		pips := float64(sim.WinScore) * size * 0.55
+		// Round wins as pips, smaller when the slot is narrow.
+		step := max(0, min(size*0.7, (slot-size*1.6)/float64(sim.WinScore)))
+		pips := float64(sim.WinScore) * step
 		// Names are cut to the room left after the swatch and the pips.
-		name = fitText(name, slot-size*1.3-pips, size)
+		name = fitText(name, slot-size*1.8-pips, size)
 		drawText(screen, name, x+size, midY, size, nameColor, text.AlignStart)
-		px := x + slot - pips - size*0.4
+		// The round wins follow the name, so they read as the player's.
+		px := x + size*1.2 + text.Advance(name, face(size))
 		for k := range sim.WinScore {
-			cx := float32(px + float64(k)*size*0.55 + size*0.2)
+			cx := float32(px + (float64(k)+0.4)*step)
 			if k < g.Score(p) {
-				vector.FillCircle(screen, cx, float32(midY), float32(size*0.2), PlayerColor(p), true)
+				vector.FillCircle(screen, cx, float32(midY), float32(step*0.4), PlayerColor(p), true)
 			} else {
-				vector.StrokeCircle(screen, cx, float32(midY), float32(size*0.18), 1, dimTextColor, true)
+				vector.StrokeCircle(screen, cx, float32(midY), float32(step*0.36), float32(max(1, step*0.1)), dimTextColor, true)
 			}
 		}
 	}
@@ -199,6 +202,15 @@ func drawBanner(screen *ebiten.Image, g *sim.Game, l Layout, opts Options) {
 	if wdt := text.Advance(title, face(size)); wdt > float64(l.Bounds.Dx())*0.9 {
 		size *= float64(l.Bounds.Dx()) * 0.9 / wdt
 	}
+	// A dark band behind the text keeps it readable over the discs.
+	bandTop, bandH := y-size*0.75, size*1.5
+	if subtitle != "" {
+		bandH += l.TextSize() * 1.6
+	}
+	if title == "" {
+		bandTop, bandH = y+size*0.4, l.TextSize()*1.8
+	}
+	vector.FillRect(screen, float32(l.Bounds.Min.X), float32(bandTop), float32(l.Bounds.Dx()), float32(bandH), color.RGBA{0, 0, 0, 0x70}, false)
 	drawText(screen, title, l.CenterX+2, y+2, size, color.RGBA{0, 0, 0, 0xa0}, text.AlignCenter)
 	drawText(screen, title, l.CenterX, y, size, titleColor, text.AlignCenter)
 	if subtitle != "" {

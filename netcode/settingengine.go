@@ -27,7 +27,7 @@ func (c Config) settingEngine() webrtc.SettingEngine {
 		se.SetNet(c.Net)
 	}
 	if !c.PionTimings {
-		tune(&se, !c.DTLSHelloVerify)
+		tune(&se, !c.DTLSHelloVerify, c.ICETransportPolicy == webrtc.ICETransportPolicyRelay)
 	}
 	return se
 }
@@ -42,17 +42,25 @@ func (c Config) settingEngine() webrtc.SettingEngine {
 //   - candidate pairs are nominated as soon as a check succeeds instead of
 //     waiting for better candidate types (pion waits up to 0.5 s for srflx
 //     and prflx and 1 s for relay; relay-only TURN connects went from ~2 s
-//     to ~10 ms in ANCHORS);
+//     to ~10 ms in ANCHORS) — except relay pairs when direct ones are
+//     allowed too: they wait tunedRelayAcceptanceMinWait, since pion never
+//     switches away from a nominated pair and a relay pair's check can
+//     succeed before a direct one's that needs a hole punched
+//     (TestNATMatrix saw addr-restricted ↔ symmetric relayed with no wait);
 //   - the first DTLS retransmission after 100 ms instead of 1 s;
 //   - optionally no HelloVerify round trip (see Config.DTLSHelloVerify);
 //   - SCTP zero checksum (RFC 9653; negotiated, DTLS already authenticates)
 //     and SNAP (the SCTP INIT travels in the SDP, saving the SCTP handshake
 //     round trips after DTLS).
-func tune(se *webrtc.SettingEngine, skipHelloVerify bool) {
+func tune(se *webrtc.SettingEngine, skipHelloVerify, relayOnly bool) {
 	se.SetHostAcceptanceMinWait(0)
 	se.SetSrflxAcceptanceMinWait(0)
 	se.SetPrflxAcceptanceMinWait(0)
-	se.SetRelayAcceptanceMinWait(0)
+	if relayOnly {
+		se.SetRelayAcceptanceMinWait(0)
+	} else {
+		se.SetRelayAcceptanceMinWait(tunedRelayAcceptanceMinWait)
+	}
 	se.SetDTLSRetransmissionInterval(tunedDTLSRetransmission)
 	se.SetDTLSInsecureSkipHelloVerify(skipHelloVerify)
 	se.EnableSCTPZeroChecksum(true)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -82,6 +83,7 @@ const (
 // lyn signaling server reached in memory, and one Net per peer.
 type natWorld struct {
 	kinds  []natKind
+	wan    *vnet.Router // routes between the public addresses
 	nets   []*vnet.Net
 	relay  *relay.Server
 	http   *http.Client // dials the signaling server in memory
@@ -94,8 +96,9 @@ type natWorld struct {
 // credentials. It must run in a synctest bubble: signaling runs over
 // in-memory pipes rather than loopback TCP because goroutines blocked on a
 // real socket never let the bubble's clock advance. Cleanups stop it all
-// after later cleanups (the sessions) ran.
-func newNATWorld(t *testing.T, kinds []natKind) *natWorld {
+// after later cleanups (the sessions) ran. The welcome lists the ICE
+// servers in before ahead of the relay's.
+func newNATWorld(t *testing.T, kinds []natKind, before ...signaling.ICEServer) *natWorld {
 	t.Helper()
 	logs := pionlog.Factory{}
 	wan, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "203.0.113.0/24", MinDelay: natWANDelay, LoggerFactory: logs})
@@ -113,7 +116,7 @@ func newNATWorld(t *testing.T, kinds []natKind) *natWorld {
 		return n
 	}
 	turnNet := newNet(wan, natTURNIP)
-	w := &natWorld{kinds: kinds}
+	w := &natWorld{kinds: kinds, wan: wan}
 	for i, k := range kinds {
 		public := fmt.Sprintf("203.0.113.%d", 10+i)
 		if k == natNone {
@@ -159,7 +162,7 @@ func newNATWorld(t *testing.T, kinds []natKind) *natWorld {
 	w.server = signaling.NewServer(signaling.Config{ICEServers: func(peer string) []signaling.ICEServer {
 		user, pass := relay.Credentials(secret, peer, time.Hour, time.Now())
 		urls := relay.ICEServerURLs(natTURNIP, natTURNPort)
-		return []signaling.ICEServer{{URLs: urls[:1]}, {URLs: urls[1:], Username: user, Credential: pass}}
+		return append(slices.Clone(before), signaling.ICEServer{URLs: urls[:1]}, signaling.ICEServer{URLs: urls[1:], Username: user, Credential: pass})
 	}})
 	w.http = serveInMemory(t, w.server)
 	return w

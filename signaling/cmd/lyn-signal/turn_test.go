@@ -118,6 +118,17 @@ func TestExternalTURN(t *testing.T) {
 	})
 }
 
+// TestEmbeddedTURN runs lyn-signal with its embedded STUN/TURN relay on
+// loopback and plays a relay-only game between two peers that Join through
+// it, with the credentials of its welcome.
+func TestEmbeddedTURN(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary")
+	}
+	addr := startLynSignal(t, "-turn-addr", "127.0.0.1:0", "-turn-secret", "embedded-turn-secret")
+	playRelayOnly(t, "ws://"+addr+"/embedded-turn", nil)
+}
+
 // TestCoturnE2E proves lyn's time-limited TURN credentials against a TURN
 // server lyn did not write: it starts coturn (Debian package coturn,
 // /usr/bin/turnserver) on loopback with use-auth-secret, runs lyn-signal
@@ -276,14 +287,40 @@ func stunAnswers(addr string) bool {
 	return res.Decode() == nil && res.Type == stun.BindingSuccess
 }
 
-// startLynSignal builds lyn-signal, runs it on loopback with args and
-// returns its address; a cleanup stops it.
+// lynSignalBinary builds lyn-signal once, into binaryDir, for the tests
+// that run it.
+var (
+	binaryDir       string
+	lynSignalBinary = sync.OnceValues(func() (string, error) {
+		dir, err := os.MkdirTemp("", "lyn-signal-test")
+		if err != nil {
+			return "", err
+		}
+		binaryDir = dir
+		bin := filepath.Join(dir, "lyn-signal")
+		build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
+		if out, err := build.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("build: %w\n%s", err, out)
+		}
+		return bin, nil
+	})
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binaryDir != "" {
+		os.RemoveAll(binaryDir)
+	}
+	os.Exit(code)
+}
+
+// startLynSignal runs lyn-signal on loopback with args and returns its
+// address; a cleanup stops it.
 func startLynSignal(t *testing.T, args ...string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "lyn-signal")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	bin, err := lynSignalBinary()
+	if err != nil {
+		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), "LYN_TURN_SECRET=", "LYN_ICE_SERVER_SECRET=", "LYN_JOIN_SECRET=")

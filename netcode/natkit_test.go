@@ -321,6 +321,7 @@ func playJoined(t *testing.T, sessions []*Session[rt.Input], recs []*gameRecorde
 			done = done && s.ConfirmedFrame() >= rollback.Frame(frames)
 		}
 		if done {
+			t.Logf("%d frames confirmed by every peer after %d ticks", frames, tick+1)
 			break
 		}
 		if tick > 20*frames {

@@ -93,13 +93,6 @@ const (
 	// tunedDTLSRetransmission replaces pion's 1 s first DTLS retransmission
 	// timer: a lost handshake flight costs 100 ms instead of a second.
 	tunedDTLSRetransmission = 100 * time.Millisecond
-	// tunedRelayAcceptanceMinWait is how long after its checks start ICE
-	// waits before it may nominate a relay pair, unless the policy is
-	// relay-only: long enough for a hole to be punched on most real paths
-	// (a few round trips after the candidates are exchanged), so a direct
-	// pair is valid first and preferred; pion's default is 2 s. It costs a
-	// session that must relay at most this much connect time.
-	tunedRelayAcceptanceMinWait = time.Second
 )
 
 func (c Config) withDefaults() (Config, error) {

@@ -3,6 +3,8 @@
 package netcode
 
 import (
+	"time"
+
 	"github.com/lynnet/lyn/internal/pionlog"
 	"github.com/pion/webrtc/v4"
 )
@@ -27,10 +29,25 @@ func (c Config) settingEngine() webrtc.SettingEngine {
 		se.SetNet(c.Net)
 	}
 	if !c.PionTimings {
-		tune(&se, !c.DTLSHelloVerify, c.ICETransportPolicy == webrtc.ICETransportPolicyRelay)
+		tune(&se, !c.DTLSHelloVerify)
+	}
+	if !c.PionTimings && c.ICETransportPolicy != webrtc.ICETransportPolicyRelay {
+		se.SetRelayAcceptanceMinWait(tunedRelayAcceptanceMinWait)
 	}
 	return se
 }
+
+// tunedRelayAcceptanceMinWait is how long after its checks start ICE waits
+// before it may nominate a relay pair when direct pairs are allowed too
+// (tune's 0 stays for relay-only sessions, where every pair is relayed).
+// pion never switches away from a nominated pair, and a relay pair's check
+// may succeed before a direct one's that needs a hole punched first:
+// TestNATMatrix saw addr-restricted ↔ symmetric relayed with no wait. One
+// second covers hole punching on most real paths (a few round trips after
+// the candidates are exchanged; in TestNATMatrix every direct pair still
+// won with 220 ms round trips between NAT'd peers); it costs a session that
+// must relay at most that much connect time. pion's default is 2 s.
+const tunedRelayAcceptanceMinWait = time.Second
 
 // tune applies lyn's connect-time tuning. Measured (TestVNetConnectRoundTrips,
 // TestVNetConnectWithLoss, BenchmarkConnect, BenchmarkConnectRelay): 4.5
@@ -42,25 +59,17 @@ func (c Config) settingEngine() webrtc.SettingEngine {
 //   - candidate pairs are nominated as soon as a check succeeds instead of
 //     waiting for better candidate types (pion waits up to 0.5 s for srflx
 //     and prflx and 1 s for relay; relay-only TURN connects went from ~2 s
-//     to ~10 ms in ANCHORS) — except relay pairs when direct ones are
-//     allowed too: they wait tunedRelayAcceptanceMinWait, since pion never
-//     switches away from a nominated pair and a relay pair's check can
-//     succeed before a direct one's that needs a hole punched
-//     (TestNATMatrix saw addr-restricted ↔ symmetric relayed with no wait);
+//     to ~10 ms in ANCHORS);
 //   - the first DTLS retransmission after 100 ms instead of 1 s;
 //   - optionally no HelloVerify round trip (see Config.DTLSHelloVerify);
 //   - SCTP zero checksum (RFC 9653; negotiated, DTLS already authenticates)
 //     and SNAP (the SCTP INIT travels in the SDP, saving the SCTP handshake
 //     round trips after DTLS).
-func tune(se *webrtc.SettingEngine, skipHelloVerify, relayOnly bool) {
+func tune(se *webrtc.SettingEngine, skipHelloVerify bool) {
 	se.SetHostAcceptanceMinWait(0)
 	se.SetSrflxAcceptanceMinWait(0)
 	se.SetPrflxAcceptanceMinWait(0)
-	if relayOnly {
-		se.SetRelayAcceptanceMinWait(0)
-	} else {
-		se.SetRelayAcceptanceMinWait(tunedRelayAcceptanceMinWait)
-	}
+	se.SetRelayAcceptanceMinWait(0)
 	se.SetDTLSRetransmissionInterval(tunedDTLSRetransmission)
 	se.SetDTLSInsecureSkipHelloVerify(skipHelloVerify)
 	se.EnableSCTPZeroChecksum(true)

@@ -157,8 +157,12 @@ type lynRoundTripper struct {
 	done   chan struct{}
 }
 
-func newLynRoundTripper(b *testing.B) roundTripper {
-	meshes := connectAll(b, 2, loopback, nil)
+func newLynRoundTripper(b *testing.B) roundTripper { return newLynRoundTripperWith(b, loopback) }
+
+// newLynRoundTripperWith connects two meshes with cfg and echoes on the
+// second.
+func newLynRoundTripperWith(b *testing.B, cfg Config) roundTripper {
+	meshes := connectAll(b, 2, cfg, nil)
 	r := &lynRoundTripper{meshes: meshes, link: meshes[0].Link(2), stop: make(chan struct{}), done: make(chan struct{})}
 	echo := meshes[1]
 	go func() { // peer 2's game loop: echo every input packet back

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -59,6 +60,10 @@ type JoinConfig[I comparable] struct {
 	Net Config
 	// Logger receives netcode's logs (default: discard).
 	Logger *slog.Logger
+	// HTTPClient makes the signaling server's WebSocket handshakes (see
+	// signaling.ClientConfig.HTTPClient): own TLS roots, a proxy, or an
+	// in-memory dialer in tests. Nil: http.DefaultClient.
+	HTTPClient *http.Client
 }
 
 // Session is a game session over WebRTC: a rollback.Session (all its
@@ -190,7 +195,7 @@ func joinRoom[I comparable](ctx context.Context, cfg *JoinConfig[I], spectator b
 	if netCfg.Logger == nil {
 		netCfg.Logger = cfg.Logger
 	}
-	client, err := signaling.Dial(ctx, cfg.URL, signaling.ClientConfig{Players: cfg.Players, Spectator: spectator, JoinToken: cfg.JoinToken, Logger: cfg.Logger})
+	client, err := signaling.Dial(ctx, cfg.URL, signaling.ClientConfig{Players: cfg.Players, Spectator: spectator, JoinToken: cfg.JoinToken, Logger: cfg.Logger, HTTPClient: cfg.HTTPClient})
 	if err != nil {
 		return nil, nil, Config{}, fmt.Errorf("%w: %w", ErrSignaling, err)
 	}

@@ -197,8 +197,12 @@ func TestCandidateTypeHostOnLoopback(t *testing.T) {
 	}
 	for _, m := range meshes {
 		s := m.Stats()[0]
-		if s.LocalCandidateType != webrtc.ICECandidateTypeHost || s.RemoteCandidateType != webrtc.ICECandidateTypeHost {
-			t.Errorf("peer %d: candidate pair %s/%s, want host/host", m.Self(), s.LocalCandidateType, s.RemoteCandidateType)
+		// The remote end is prflx when the other peer's check arrived
+		// before its trickled host candidate (it happens under load): the
+		// same socket, learned first from the check.
+		if s.LocalCandidateType != webrtc.ICECandidateTypeHost ||
+			s.RemoteCandidateType != webrtc.ICECandidateTypeHost && s.RemoteCandidateType != webrtc.ICECandidateTypePrflx {
+			t.Errorf("peer %d: candidate pair %s/%s, want host/host (or host/prflx)", m.Self(), s.LocalCandidateType, s.RemoteCandidateType)
 		}
 		if s.State != webrtc.PeerConnectionStateConnected {
 			t.Errorf("peer %d: state %s", m.Self(), s.State)

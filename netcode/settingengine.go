@@ -3,6 +3,8 @@
 package netcode
 
 import (
+	"time"
+
 	"github.com/lynnet/lyn/internal/pionlog"
 	"github.com/pion/webrtc/v4"
 )
@@ -29,8 +31,23 @@ func (c Config) settingEngine() webrtc.SettingEngine {
 	if !c.PionTimings {
 		tune(&se, !c.DTLSHelloVerify)
 	}
+	if !c.PionTimings && c.ICETransportPolicy != webrtc.ICETransportPolicyRelay {
+		se.SetRelayAcceptanceMinWait(tunedRelayAcceptanceMinWait)
+	}
 	return se
 }
+
+// tunedRelayAcceptanceMinWait is how long after its checks start ICE waits
+// before it may nominate a relay pair when direct pairs are allowed too
+// (tune's 0 stays for relay-only sessions, where every pair is relayed).
+// pion never switches away from a nominated pair, and a relay pair's check
+// may succeed before a direct one's that needs a hole punched first:
+// TestNATMatrix saw addr-restricted ↔ symmetric relayed with no wait. One
+// second covers hole punching on most real paths (a few round trips after
+// the candidates are exchanged; in TestNATMatrix every direct pair still
+// won with 220 ms round trips between NAT'd peers); it costs a session that
+// must relay at most that much connect time. pion's default is 2 s.
+const tunedRelayAcceptanceMinWait = time.Second
 
 // tune applies lyn's connect-time tuning. Measured (TestVNetConnectRoundTrips,
 // TestVNetConnectWithLoss, BenchmarkConnect, BenchmarkConnectRelay): 4.5

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strconv"
 	"sync"
@@ -51,6 +52,12 @@ type ClientConfig struct {
 
 	// Logger receives debug logs about drops and resumes. Nil discards them.
 	Logger *slog.Logger
+
+	// HTTPClient makes the WebSocket handshakes (the first and every resume): one with
+	// its own TLS roots for a wss:// server with a private certificate, a proxy, or an
+	// in-memory dialer in tests. Its Timeout must be zero (ctx bounds the handshake).
+	// Nil: http.DefaultClient. Browsers (GOOS=js) ignore it.
+	HTTPClient *http.Client
 }
 
 func (c ClientConfig) withDefaults() ClientConfig {
@@ -126,7 +133,7 @@ func Dial(ctx context.Context, rawURL string, cfg ClientConfig) (*Client, error)
 	}
 	u.RawQuery = q.Encode()
 
-	ws, w, err := dialWelcome(ctx, u.String(), cfg.MaxMessageBytes)
+	ws, w, err := dialWelcome(ctx, u.String(), cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -151,12 +158,12 @@ func Dial(ctx context.Context, rawURL string, cfg ClientConfig) (*Client, error)
 }
 
 // dialWelcome opens a socket and reads the welcome (or the error refusing it).
-func dialWelcome(ctx context.Context, u string, limit int64) (*websocket.Conn, *Welcome, error) {
-	ws, _, err := websocket.Dial(ctx, u, nil)
+func dialWelcome(ctx context.Context, u string, cfg ClientConfig) (*websocket.Conn, *Welcome, error) {
+	ws, _, err := websocket.Dial(ctx, u, dialOptions(cfg))
 	if err != nil {
 		return nil, nil, fmt.Errorf("signaling: dial: %w", err)
 	}
-	ws.SetReadLimit(limit)
+	ws.SetReadLimit(cfg.MaxMessageBytes)
 	_, data, err := ws.Read(ctx)
 	if err != nil {
 		ws.CloseNow()
@@ -383,7 +390,7 @@ func (c *Client) resume() (*websocket.Conn, error) {
 			}
 			backoff *= 2
 		}
-		ws, w, err := dialWelcome(ctx, u.String(), c.cfg.MaxMessageBytes)
+		ws, w, err := dialWelcome(ctx, u.String(), c.cfg)
 		if err != nil {
 			lastErr = err
 			c.log.Debug("signaling: resume attempt failed", "attempt", attempt+1, "err", err)

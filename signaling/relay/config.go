@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"time"
+
+	"github.com/pion/transport/v5"
 )
 
 // Defaults applied to zero-valued Config fields.
@@ -86,6 +88,12 @@ type Config struct {
 	// Now is the clock used to check credential expiry (nil means
 	// time.Now). Timers (allocation lifetime, cap) use the real clock.
 	Now func() time.Time
+
+	// Net is the network the listening socket and the relay sockets are
+	// opened on (pion's transport.Net): a vnet.Net puts the server on a
+	// simulated network, next to peers behind simulated NATs. Nil: the
+	// operating system's network.
+	Net transport.Net
 }
 
 // withDefaults returns a copy of c with defaults filled in and validated.

@@ -17,11 +17,12 @@
 // # Using an external coturn instead
 //
 // The credentials are the ones coturn accepts with its shared-secret mode, so
-// lyn-signal can hand out credentials for a separately run coturn. In
-// turnserver.conf:
+// lyn-signal can hand out credentials for a separately run coturn
+// (-ice-server turn:host:3478 -ice-server-secret <secret>; lyn-signal's
+// TestCoturnE2E proves it against Debian's coturn). In turnserver.conf:
 //
 //	use-auth-secret
-//	static-auth-secret=<the same secret as Config.Secret>
+//	static-auth-secret=<the secret given to Credentials (lyn-signal's -ice-server-secret)>
 //	realm=lyn
 //	listening-port=3478
 //	external-ip=<public IP>          # when behind 1:1 NAT, like PublicIP

@@ -55,7 +55,12 @@ func start(cfg Config, h hooks) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc, err := net.ListenPacket("udp4", cfg.ListenAddr) //nolint:noctx // no context to honour
+	var pc net.PacketConn
+	if cfg.Net != nil {
+		pc, err = cfg.Net.ListenPacket("udp4", cfg.ListenAddr)
+	} else {
+		pc, err = net.ListenPacket("udp4", cfg.ListenAddr) //nolint:noctx // no context to honour
+	}
 	if err != nil {
 		return nil, fmt.Errorf("relay: listen %s: %w", cfg.ListenAddr, err)
 	}
@@ -120,7 +125,7 @@ func (s *Server) relayGenerator(bound net.Addr) (turn.RelayAddressGenerator, err
 
 	var inner turn.RelayAddressGenerator
 	if s.cfg.RelayPortMin == 0 {
-		inner = &turn.RelayAddressGeneratorStatic{RelayAddress: publicIP, Address: bindHost}
+		inner = &turn.RelayAddressGeneratorStatic{RelayAddress: publicIP, Address: bindHost, Net: s.cfg.Net}
 	} else {
 		span := s.cfg.RelayPortMax - s.cfg.RelayPortMin + 1
 		inner = &turn.RelayAddressGeneratorPortRange{
@@ -129,6 +134,7 @@ func (s *Server) relayGenerator(bound net.Addr) (turn.RelayAddressGenerator, err
 			MinPort:      uint16(s.cfg.RelayPortMin), //nolint:gosec // validated 1..65535
 			MaxPort:      uint16(s.cfg.RelayPortMax), //nolint:gosec // validated 1..65535
 			MaxRetries:   min(max(2*span, 10), 200),
+			Net:          s.cfg.Net,
 		}
 	}
 	s.publicIP = public

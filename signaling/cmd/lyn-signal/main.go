@@ -5,9 +5,18 @@
 //	go run ./signaling/cmd/lyn-signal -addr :443 -cert cert.pem -key key.pem \
 //	    -turn-addr :3478 -public-ip 203.0.113.7 -relay-ports 49152-65535 -turn-secret "$SECRET"
 //
+// Instead of (or besides) the embedded relay it can hand out external STUN/TURN servers,
+// such as a coturn run with use-auth-secret and static-auth-secret=$COTURN_SECRET; their
+// turn: URLs get time-limited credentials minted with that secret (relay.Credentials):
+//
+//	go run ./signaling/cmd/lyn-signal -addr :8080 \
+//	    -ice-server stun:turn.example.com:3478 -ice-server turn:turn.example.com:3478 \
+//	    -ice-server-secret "$COTURN_SECRET"
+//
 // It serves rooms on every path, /healthz and /metrics, and shuts down gracefully (exit
 // code 0) on SIGINT or SIGTERM. Secrets may also come from the environment
-// (LYN_TURN_SECRET, LYN_JOIN_SECRET) to keep them out of the process list.
+// (LYN_TURN_SECRET, LYN_ICE_SERVER_SECRET, LYN_JOIN_SECRET) to keep them out of the
+// process list.
 package main
 
 import (
@@ -67,11 +76,23 @@ func run(args []string) error {
 		relayPorts = fs.String("relay-ports", "", "UDP port range for TURN relays, min-max (default: ephemeral)")
 		turnSecret = fs.String("turn-secret", os.Getenv("LYN_TURN_SECRET"), "TURN REST shared secret; enables TURN (env LYN_TURN_SECRET)")
 		turnTTL    = fs.Duration("turn-ttl", 6*time.Hour, "lifetime of TURN credentials handed out in welcome")
+		extSecret  = fs.String("ice-server-secret", os.Getenv("LYN_ICE_SERVER_SECRET"), "shared secret (coturn's static-auth-secret) of the turn: servers given with -ice-server (default: -turn-secret; env LYN_ICE_SERVER_SECRET)")
 	)
 	fs.Var(&origins, "allowed-origin", "allowed Origin host pattern (repeatable; none: any origin)")
-	fs.Var(&iceURLs, "ice-server", "external STUN/TURN URL for the welcome, e.g. turn:turn.example:3478 (repeatable; with -turn-secret, turn: URLs get coturn REST credentials)")
+	fs.Var(&iceURLs, "ice-server", "external STUN/TURN URL for the welcome, e.g. turn:turn.example:3478 (repeatable; turn: URLs get coturn REST credentials made with -ice-server-secret)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *extSecret == "" {
+		*extSecret = *turnSecret
+	}
+	for _, u := range iceURLs {
+		if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "stuns:") && !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
+			return fmt.Errorf("-ice-server %q: want a stun:, stuns:, turn: or turns: URL", u)
+		}
+		if isTURN(u) && *extSecret == "" {
+			return fmt.Errorf("-ice-server %q: a TURN server needs -ice-server-secret (or -turn-secret) to mint credentials", u)
+		}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -140,7 +161,10 @@ func run(args []string) error {
 		ResumeGrace:       *grace,
 		IdleTimeout:       *idle,
 		HandshakeTimeout:  *handshake,
-		ICEServers:        iceServers(embedded, iceURLs, []byte(*turnSecret), *turnTTL),
+		ICEServers: iceServers([]iceGroup{
+			{urls: embedded, secret: []byte(*turnSecret)},
+			{urls: iceURLs, secret: []byte(*extSecret)},
+		}, *turnTTL, time.Now),
 	}
 	if *joinSecret != "" {
 		cfg.JoinSecret = []byte(*joinSecret)
@@ -185,30 +209,45 @@ func run(args []string) error {
 	return nil
 }
 
-// iceServers builds Config.ICEServers: the embedded relay's URLs and the external ones,
-// with fresh time-limited credentials per peer on the turn: URLs when there is a secret.
-func iceServers(embedded, external []string, secret []byte, ttl time.Duration) func(string) []signaling.ICEServer {
-	urls := append(append([]string(nil), embedded...), external...)
-	if len(urls) == 0 {
-		return nil
-	}
-	var stun, turn []string
-	for _, u := range urls {
-		if strings.HasPrefix(u, "turn:") || strings.HasPrefix(u, "turns:") {
-			turn = append(turn, u)
-		} else {
-			stun = append(stun, u)
+// iceGroup is a set of STUN/TURN URLs whose turn: URLs share a TURN REST secret.
+type iceGroup struct {
+	urls   []string
+	secret []byte
+}
+
+func isTURN(u string) bool { return strings.HasPrefix(u, "turn:") || strings.HasPrefix(u, "turns:") }
+
+// iceServers builds Config.ICEServers: one entry with every STUN URL, then one per group
+// with its TURN URLs and fresh credentials for the peer (made with the group's secret,
+// valid for ttl from now()). Nil when there is no URL at all.
+func iceServers(groups []iceGroup, ttl time.Duration, now func() time.Time) func(string) []signaling.ICEServer {
+	var stun []string
+	var turn []iceGroup
+	for _, g := range groups {
+		var t []string
+		for _, u := range g.urls {
+			if isTURN(u) {
+				t = append(t, u)
+			} else {
+				stun = append(stun, u)
+			}
 		}
+		if len(t) > 0 {
+			turn = append(turn, iceGroup{urls: t, secret: g.secret})
+		}
+	}
+	if len(stun) == 0 && len(turn) == 0 {
+		return nil
 	}
 	return func(peerID string) []signaling.ICEServer {
 		var out []signaling.ICEServer
 		if len(stun) > 0 {
 			out = append(out, signaling.ICEServer{URLs: stun})
 		}
-		if len(turn) > 0 {
-			s := signaling.ICEServer{URLs: turn}
-			if len(secret) > 0 {
-				s.Username, s.Credential = relay.Credentials(secret, peerID, ttl, time.Now())
+		for _, g := range turn {
+			s := signaling.ICEServer{URLs: g.urls}
+			if len(g.secret) > 0 {
+				s.Username, s.Credential = relay.Credentials(g.secret, peerID, ttl, now())
 			}
 			out = append(out, s)
 		}

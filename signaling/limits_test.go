@@ -121,12 +121,14 @@ func TestLimitPeersPerRoom(t *testing.T) {
 
 func TestLimitHandshakeTimeout(t *testing.T) {
 	ts := startServer(t, Config{HandshakeTimeout: 200 * time.Millisecond})
+	// The clock starts before the dial: the server's starts at accept,
+	// which can come before a preempted Dial returns here.
+	start := time.Now()
 	nc, err := net.Dial("tcp", ts.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	start := time.Now()
 	// Half a request, then nothing.
 	nc.Write([]byte("GET /slow HTTP/1.1\r\nHost: x\r\n"))
 	assertRoomWorks(t, ts) // meanwhile

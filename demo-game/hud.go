@@ -55,3 +55,14 @@ type peerHUD struct {
 	Interrupted  bool
 	Disconnected bool
 }
+
+// windowConfig says how runWindow (window.go) opens the window; the zero
+// value is a resizable 960×720 window titled "lyn demo" with the overlay
+// hidden.
+type windowConfig struct {
+	Title       string
+	ShowOverlay bool // start with the F3 overlay shown
+	// Seats is how many local seats read the keyboard (0 for a spectator,
+	// 1 normally; a second seat uses the other key set).
+	Seats int
+}

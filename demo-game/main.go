@@ -62,6 +62,7 @@ type options struct {
 	publicIP         string
 	turnSecret       string
 	overlay          bool
+	loopback         bool
 	timeout          time.Duration
 	logLevel         slog.Level
 }
@@ -115,6 +116,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.publicIP, "public-ip", "", "with -host: the IPv4 address friends reach this machine at (default: the first non-loopback address)")
 	fs.StringVar(&o.turnSecret, "turn-secret", os.Getenv("LYN_TURN_SECRET"), "with -host: TURN REST secret (default: a random one; env LYN_TURN_SECRET)")
 	fs.BoolVar(&o.overlay, "overlay", false, "start with the F3 overlay shown")
+	fs.BoolVar(&o.loopback, "loopback", false, "with -host or -join: keep WebRTC on the loopback interface (everyone on this machine; tests)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "give up a headless run after this long (default: generous, from -frames)")
 	fs.StringVar(&logLevel, "log-level", "error", "debug, info, warn or error (pion warns a lot when connections close)")
 	if err := fs.Parse(args); err != nil {
@@ -204,6 +206,9 @@ func (o *options) check(fs *flag.FlagSet) error {
 				return usagef("-%s has no meaning with -replay or -sync-test", f)
 			}
 		}
+	}
+	if set["loopback"] && o.host == "" && o.join == "" {
+		return usagef("-loopback goes with -host or -join (the embedded game is on loopback anyway)")
 	}
 	if (set["public-ip"] || set["turn-secret"] || set["room"]) && o.host == "" {
 		return usagef("-public-ip, -turn-secret and -room go with -host")

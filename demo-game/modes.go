@@ -107,7 +107,7 @@ func (r *runner) runHost(ctx context.Context) error {
 		fmt.Fprintf(r.stdout, "  (no browser build: %v)\n", webErr)
 	}
 	fmt.Fprintf(r.stdout, "  STUN/TURN for them: %v (UDP; open the port, TCP and UDP, in your firewall or router)\n", srv.iceURLs)
-	bots, err := r.botConfigs(srv.roomURL("", o.room), o.bots, false)
+	bots, err := r.botConfigs(srv.roomURL("", o.room), o.bots, o.loopback)
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func (r *runner) selfConfig(room string) netMatchConfig {
 	cfg := netMatchConfig{
 		URL: room, Players: o.players, Spectate: o.spectate, InputDelay: o.delay,
 		Logger: r.log, FrameRate: sim.TicksPerSecond,
-		Net: netcode.Config{ICEServers: append(slices.Clone(o.stun), o.turn...)},
+		Net: netcode.Config{ICEServers: append(slices.Clone(o.stun), o.turn...), LoopbackOnly: o.loopback},
 	}
 	if o.relay {
 		cfg.Net.ICETransportPolicy = webrtc.ICETransportPolicyRelay
@@ -370,11 +370,8 @@ func (r *runner) printReports(reports []matchReport, peers int) bool {
 	agreed := len(reports) == peers
 	var sum uint64
 	for i, rep := range reports {
-		who := "spectator"
-		if rep.Player >= 0 {
-			who = fmt.Sprintf("player %d", rep.Player+1)
-		}
-		fmt.Fprintf(r.stdout, "peer %d (%s): frame %d, %d rollbacks (deepest p99 %d frames), %d stalls, %d desyncs",
+		who := seatName(rep.Player)
+		fmt.Fprintf(r.stdout, "peer %d, %s: frame %d, %d rollbacks (deepest p99 %d frames), %d stalls, %d desyncs",
 			i+1, who, rep.Frames, rep.Rollbacks, rep.RollbackDepth, rep.Stalls, rep.Desyncs)
 		for _, p := range rep.Peers {
 			fmt.Fprintf(r.stdout, "; %s: ping %v, %s, %.1f/%.1f kbps in/out", p.Name, p.Ping.Round(time.Millisecond), orUnknown(p.Candidate), p.KbpsIn, p.KbpsOut)
@@ -392,7 +389,7 @@ func (r *runner) printReports(reports []matchReport, peers int) bool {
 	}
 	for i, rep := range reports {
 		if rep.Reached {
-			fmt.Fprintf(r.stdout, "peer %d: checksum at frame %d: %016x\n", i+1, r.o.frames, rep.FinalChecksum)
+			fmt.Fprintf(r.stdout, "peer %d, %s: checksum at frame %d: %016x\n", i+1, seatName(rep.Player), r.o.frames, rep.FinalChecksum)
 		}
 	}
 	if agreed {
@@ -401,6 +398,13 @@ func (r *runner) printReports(reports []matchReport, peers int) bool {
 		fmt.Fprintf(r.stdout, "MISMATCH: the peers did not all reach frame %d with the same checksum and no desync\n", r.o.frames)
 	}
 	return agreed
+}
+
+func seatName(player int) string {
+	if player < 0 {
+		return "spectator"
+	}
+	return fmt.Sprintf("player %d", player+1)
 }
 
 func orUnknown(s string) string {

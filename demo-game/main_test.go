@@ -106,7 +106,7 @@ func TestHostAndJoin(t *testing.T) {
 	var hostOut, hostErr syncBuffer
 	hostCode := make(chan int, 1)
 	go func() {
-		hostCode <- run(ctx, append([]string{"-host", "127.0.0.1:0", "-public-ip", "127.0.0.1", "-loopback", "-players", "3", "-bots", "1",
+		hostCode <- run(ctx, append([]string{"-host", "127.0.0.1:0", "-public-ip", "127.0.0.1", "-loopback", "-web=false", "-players", "3", "-bots", "1",
 			"-headless", "-frames", "600"}, fast...), &hostOut, &hostErr)
 	}()
 	joinRE := regexp.MustCompile(`-join (ws://\S+)`)

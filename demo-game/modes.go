@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"os"
 	"slices"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/lynnet/lyn/demo-game/internal/delaynet"
 	"github.com/lynnet/lyn/demo-game/sim"
+	"github.com/lynnet/lyn/demo-game/web"
 	"github.com/lynnet/lyn/netcode"
 	"github.com/lynnet/lyn/rollback"
 )
@@ -92,8 +94,14 @@ func (r *runner) runHost(ctx context.Context) error {
 	if o.turnSecret != "" {
 		secret = []byte(o.turnSecret)
 	}
-	web, webErr := webHandler(r.log)
-	srv, err := startServer(serverConfig{Addr: o.host, RelayAddr: relayAddr, PublicIP: public, Secret: secret, Web: web, Logger: r.log})
+	webCtx, stopWeb := context.WithCancel(ctx)
+	defer stopWeb()
+	var webH http.Handler
+	webErr := errors.New("-web=false")
+	if o.web {
+		webH, webErr = webHandler(webCtx, r.log)
+	}
+	srv, err := startServer(serverConfig{Addr: o.host, RelayAddr: relayAddr, PublicIP: public, Secret: secret, Web: webH, Logger: r.log})
 	if err != nil {
 		return err
 	}
@@ -102,7 +110,8 @@ func (r *runner) runHost(ctx context.Context) error {
 	fmt.Fprintf(r.stdout, "lyn demo: hosting room %q for %d players on %s\n", o.room, o.players, srv.addr)
 	fmt.Fprintf(r.stdout, "  a friend with Go (in a lyn checkout): go run ./demo-game -join %s\n", friendURL)
 	if webErr == nil {
-		fmt.Fprintf(r.stdout, "  a friend with a browser:            http://%s/\n", netip.AddrPortFrom(public, uint16(srv.port())))
+		origin := "http://" + netip.AddrPortFrom(public, uint16(srv.port())).String()
+		fmt.Fprintf(r.stdout, "  a friend with a browser:            %s\n", web.JoinURL(origin, web.Options{Room: o.room, Players: o.players, Delay: web.DefaultDelay}))
 	} else {
 		fmt.Fprintf(r.stdout, "  (no browser build: %v)\n", webErr)
 	}

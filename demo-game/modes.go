@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -380,8 +381,11 @@ func (r *runner) printReports(reports []matchReport, peers int) bool {
 	var sum uint64
 	for i, rep := range reports {
 		who := seatName(rep.Player)
-		fmt.Fprintf(r.stdout, "peer %d, %s: frame %d, %d rollbacks (deepest p99 %d frames), %d stalls, %d desyncs",
-			i+1, who, rep.Frames, rep.Rollbacks, rep.RollbackDepth, rep.Stalls, rep.Desyncs)
+		fmt.Fprintf(r.stdout, "peer %d, %s: frame %d, %d rollbacks (deepest p99 %d frames), %d stalls, %d checksums compared, %d desyncs",
+			i+1, who, rep.Frames, rep.Rollbacks, rep.RollbackDepth, rep.Stalls, rep.Compared, rep.Desyncs)
+		if len(rep.Disconnects) > 0 {
+			fmt.Fprintf(r.stdout, ", disconnected: %s", strings.Join(rep.Disconnects, ", "))
+		}
 		for _, p := range rep.Peers {
 			fmt.Fprintf(r.stdout, "; %s: ping %v, %s, %.1f/%.1f kbps in/out", p.Name, p.Ping.Round(time.Millisecond), orUnknown(p.Candidate), p.KbpsIn, p.KbpsOut)
 		}

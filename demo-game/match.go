@@ -105,11 +105,11 @@ type netMatch struct {
 	desyncs    int
 	// disconnects lists the players disconnected, with the frame.
 	disconnects []string
-	netStats   []netcode.NetStats
-	statsTick  int
-	hud        hud
-	done       bool
-	closed     bool
+	netStats    []netcode.NetStats
+	statsTick   int
+	hud         hud
+	done        bool
+	closed      bool
 }
 
 // joinMatch joins the room and returns once the match runs (every peer

@@ -363,8 +363,12 @@ func (r *runner) headless(ctx context.Context, cfgs []netMatchConfig, linger tim
 		closeErrs = append(closeErrs, err)
 	}
 	agreed := r.printReports(reports, n)
-	fmt.Fprintf(r.stdout, "cpu: %.2f s (user+sys) over %.2f s for %d peers: %.1f%% of one core per peer\n",
-		used.Seconds(), played.Seconds(), n, 100*used.Seconds()/played.Seconds()/float64(n))
+	// CPU per peer at the game's 60 Hz: the CPU time of one peer's frame,
+	// times 60 (the run may have been paced faster, -fps, or slower, when
+	// peers stalled on a loaded machine).
+	gameSeconds := float64(r.o.frames) / sim.TicksPerSecond
+	fmt.Fprintf(r.stdout, "cpu: %.2f s (user+sys) for %d peers × %d frames in %.2f s: %.1f%% of one core per peer at 60 Hz\n",
+		used.Seconds(), n, r.o.frames, played.Seconds(), 100*used.Seconds()/gameSeconds/float64(n))
 	if err := errors.Join(append(errs, closeErrs...)...); err != nil {
 		return err
 	}

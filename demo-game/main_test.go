@@ -126,8 +126,18 @@ func TestHostAndJoin(t *testing.T) {
 	if !strings.HasPrefix(url, "ws://127.0.0.1:") || !strings.HasSuffix(url, "/lyn") {
 		t.Fatalf("join URL %q", url)
 	}
+	type result struct {
+		code int
+		out  string
+	}
+	spectator := make(chan result, 1)
+	go func() {
+		code, out, _ := runDemo(t, "-join", url, "-spectate", "-loopback", "-headless", "-frames", "600", "-fps", "180")
+		spectator <- result{code, out}
+	}()
 	code, out, _ := runDemo(t, "-join", url, "-loopback", "-players", "3", "-headless", "-frames", "600", "-fps", "180")
 	hc := <-hostCode
+	spec := <-spectator
 	t.Logf("host: exit %d\n%s%s", hc, hostOut.String(), hostErr.String())
 	joinSum := finalRE.FindStringSubmatch(out)
 	hostSum := finalRE.FindStringSubmatch(hostOut.String())
@@ -136,6 +146,11 @@ func TestHostAndJoin(t *testing.T) {
 	}
 	if joinSum[2] != hostSum[2] {
 		t.Fatalf("the friend's checksum at frame 600 is %s, the host's %s", joinSum[2], hostSum[2])
+	}
+	// The spectator watched from the host's stream and computed the same
+	// state at frame 600.
+	if specSum := regexp.MustCompile(`peer 1, spectator: checksum at frame 600: ([0-9a-f]{16})`).FindStringSubmatch(spec.out); spec.code != exitOK || specSum == nil || specSum[1] != hostSum[2] {
+		t.Fatalf("spectator: exit %d, output:\n%s\nwant the host's checksum %s", spec.code, spec.out, hostSum[2])
 	}
 	if !strings.Contains(hostOut.String(), "STUN/TURN for them: [stun:127.0.0.1:") {
 		t.Fatal("the host did not print its STUN/TURN URLs")

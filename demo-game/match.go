@@ -126,7 +126,9 @@ func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
 		HTTPClient: cfg.HTTPClient,
 		NewGame: func(seed uint64, players int) rollback.Game[sim.Input] {
 			m.game = sim.New(seed, players)
-			m.confirmed.game = sim.New(seed, players)
+			if !cfg.Spectate {
+				m.confirmed.game = sim.New(seed, players)
+			}
 			m.names = playerNames(cfg.Names, players)
 			if cfg.Record != nil {
 				meta, _ := json.Marshal(replayMeta{Game: replayGameName, Seed: seed, Players: players, Names: m.names})
@@ -137,6 +139,11 @@ func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
 					m.recorder = w
 					m.confirmed.next = w
 				}
+			}
+			if cfg.Spectate {
+				// A spectator's game advances confirmed frames only, up to
+				// CatchUpSpeed a tick: catch the target frame as it passes.
+				return &spectatorGame{Game: m.game, c: m.confirmed}
 			}
 			return m.game
 		},
@@ -260,13 +267,6 @@ func (m *netMatch) tickSpectator() error {
 	m.peerErrs = sp.PeerErrors(m.peerErrs[:0])
 	for _, pe := range m.peerErrs {
 		m.setBanner(fmt.Sprintf("%s: %v", m.peerName(pe.Peer), pe.Err), 0)
-	}
-	// A spectator's game is confirmed: its own state is the checksum.
-	if m.cfg.Frames > 0 && !m.confirmed.reached && rollback.Frame(m.game.Frame()) >= m.cfg.Frames {
-		if rollback.Frame(m.game.Frame()) == m.cfg.Frames {
-			m.confirmed.sum = m.game.Checksum()
-		}
-		m.confirmed.reached = true
 	}
 	return nil
 }
@@ -451,6 +451,21 @@ func (c *confirmedGame) RecordFrame(frame rollback.Frame, inputs []rollback.Play
 func (c *confirmedGame) RecordChecksum(frame rollback.Frame, checksum uint64) {
 	if c.next != nil {
 		c.next.RecordChecksum(frame, checksum)
+	}
+}
+
+// spectatorGame is a spectator's game: it notes the checksum of the state
+// at the target frame as the spectator advances through it (from a
+// snapshot too, unlike a Recorder).
+type spectatorGame struct {
+	*sim.Game
+	c *confirmedGame
+}
+
+func (g *spectatorGame) Advance(inputs []rollback.PlayerInput[sim.Input]) {
+	g.Game.Advance(inputs)
+	if c := g.c; c.target > 0 && !c.reached && rollback.Frame(g.Game.Frame()) == c.target {
+		c.sum, c.reached = g.Game.Checksum(), true
 	}
 }
 

@@ -279,3 +279,36 @@ func FuzzParseFlags(f *testing.F) {
 		}
 	})
 }
+
+// TestPrintReportsAgreement: a headless run passes only when every peer
+// reached the frame with the same checksum, compared checksums with the
+// others, saw no desync and lost no player before the frame.
+func TestPrintReportsAgreement(t *testing.T) {
+	ok := matchReport{Player: 0, Frames: 610, Reached: true, FinalChecksum: 0xabc, Compared: 20, FirstDisconnect: -1}
+	with := func(f func(*matchReport)) matchReport {
+		r := ok
+		f(&r)
+		return r
+	}
+	for _, tc := range []struct {
+		name    string
+		reports []matchReport
+		peers   int
+		want    bool
+	}{
+		{"agree", []matchReport{ok, with(func(r *matchReport) { r.Player = 1 })}, 2, true},
+		{"left after the frame", []matchReport{ok, with(func(r *matchReport) { r.FirstDisconnect = 605 })}, 2, true},
+		{"checksums differ", []matchReport{ok, with(func(r *matchReport) { r.FinalChecksum = 0xdef })}, 2, false},
+		{"desync", []matchReport{ok, with(func(r *matchReport) { r.Desyncs = 1 })}, 2, false},
+		{"not reached", []matchReport{ok, with(func(r *matchReport) { r.Reached = false })}, 2, false},
+		{"nothing compared", []matchReport{with(func(r *matchReport) { r.Compared = 0 })}, 1, false},
+		{"left before the frame", []matchReport{ok, with(func(r *matchReport) { r.FirstDisconnect = 300 })}, 2, false},
+		{"a peer missing", []matchReport{ok}, 2, false},
+	} {
+		var out bytes.Buffer
+		r := &runner{o: &options{frames: 600}, stdout: &out}
+		if got := r.printReports(tc.reports, tc.peers); got != tc.want {
+			t.Errorf("%s: agreed = %v, want %v\n%s", tc.name, got, tc.want, out.String())
+		}
+	}
+}

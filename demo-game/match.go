@@ -104,18 +104,19 @@ type netMatch struct {
 	desync     *rollback.DesyncError
 	desyncs    int
 	// disconnects lists the players disconnected, with the frame.
-	disconnects []string
-	netStats    []netcode.NetStats
-	statsTick   int
-	hud         hud
-	done        bool
-	closed      bool
+	disconnects     []string
+	firstDisconnect rollback.Frame // NoFrame: none
+	netStats        []netcode.NetStats
+	statsTick       int
+	hud             hud
+	done            bool
+	closed          bool
 }
 
 // joinMatch joins the room and returns once the match runs (every peer
 // connected).
 func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
-	m := &netMatch{cfg: cfg}
+	m := &netMatch{cfg: cfg, firstDisconnect: rollback.NoFrame}
 	m.confirmed = &confirmedGame{target: cfg.Frames}
 	jc := netcode.JoinConfig[sim.Input]{
 		URL:        cfg.URL,
@@ -285,6 +286,9 @@ func (m *netMatch) handleEvents() {
 			m.setBanner(fmt.Sprintf("%s is back", m.peerName(e.Peer)), bannerTicks)
 		case rollback.EventPeerDisconnected:
 			m.disconnects = append(m.disconnects, fmt.Sprintf("%s at frame %d", m.names[e.Player], e.Frame))
+			if m.firstDisconnect == rollback.NoFrame || e.Frame < m.firstDisconnect {
+				m.firstDisconnect = e.Frame
+			}
 			m.setBanner(fmt.Sprintf("%s left at frame %d", m.names[e.Player], e.Frame), bannerTicks)
 		case rollback.EventDesync:
 			m.desyncs++
@@ -383,20 +387,25 @@ type matchReport struct {
 	FinalChecksum uint64
 	Reached       bool // FinalChecksum is the state's at the target frame
 	Disconnects   []string
-	Compared      uint64 // checksums compared with the other peers
-	Peers         []peerHUD
+	// FirstDisconnect is the earliest frame a player was disconnected
+	// from (NoFrame: none).
+	FirstDisconnect rollback.Frame
+	Compared        uint64 // checksums compared with the other peers
+	Peers           []peerHUD
 }
 
 // report summarizes the match so far.
 func (m *netMatch) report() matchReport {
 	r := matchReport{Player: m.hud.Local, Frames: m.hud.Frame, Desyncs: m.desyncs,
-		FinalChecksum: m.confirmed.sum, Reached: m.confirmed.reached, Disconnects: m.disconnects, Peers: append([]peerHUD(nil), m.hud.Peers...)}
+		FinalChecksum: m.confirmed.sum, Reached: m.confirmed.reached, Disconnects: m.disconnects, FirstDisconnect: m.firstDisconnect, Peers: append([]peerHUD(nil), m.hud.Peers...)}
 	if m.sess != nil {
 		st := m.sess.Stats()
 		r.Rollbacks, r.Stalls = st.Rollbacks, st.Stalls
 		for _, ps := range m.sess.AppendPeerStats(nil) {
 			r.Compared += ps.ChecksumsCompared
 		}
+	} else if m.spec != nil {
+		r.Compared = m.spec.Stats().ChecksumsCompared
 	}
 	for _, p := range m.hud.Peers {
 		r.RollbackDepth = max(r.RollbackDepth, p.RollbackP99)

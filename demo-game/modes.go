@@ -394,7 +394,12 @@ func (r *runner) printReports(reports []matchReport, peers int) bool {
 			fmt.Fprintf(r.stdout, "; %s: ping %v, %s, %.1f/%.1f kbps in/out", p.Name, p.Ping.Round(time.Millisecond), orUnknown(p.Candidate), p.KbpsIn, p.KbpsOut)
 		}
 		fmt.Fprintln(r.stdout)
-		if !rep.Reached || rep.Desyncs > 0 {
+		// Agreement: the target frame reached with every player still
+		// in, checksums compared with the other peers on the way (so
+		// agreement with peers in other processes is shown too), and
+		// none differed.
+		if !rep.Reached || rep.Desyncs > 0 || rep.Compared == 0 ||
+			(rep.FirstDisconnect != rollback.NoFrame && rep.FirstDisconnect < rollback.Frame(r.o.frames)) {
 			agreed = false
 			continue
 		}

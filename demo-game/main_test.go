@@ -312,3 +312,13 @@ func TestPrintReportsAgreement(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadlessRelayOnly: with -relay both peers go through the in-process
+// TURN relay, and still agree.
+func TestHeadlessRelayOnly(t *testing.T) {
+	code, out, _ := runDemo(t, append([]string{"-headless", "-relay", "-frames", "600"}, fast...)...)
+	checkHeadless(t, code, out, 2)
+	if n := strings.Count(out, ", relay, "); n != 2 {
+		t.Fatalf("%d peers report a relay candidate pair, want 2", n)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -288,6 +289,7 @@ func (r *runner) headless(ctx context.Context, cfgs []netMatchConfig, linger tim
 	var reachedCount sync.WaitGroup
 	reachedCount.Add(n)
 	allReached := make(chan struct{})
+	var failedEarly atomic.Bool // a peer stopped before its last frame
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i, cfg := range cfgs {
@@ -295,6 +297,7 @@ func (r *runner) headless(ctx context.Context, cfgs []netMatchConfig, linger tim
 			reached := false
 			defer func() {
 				if !reached {
+					failedEarly.Store(true)
 					reachedCount.Done()
 				}
 			}()
@@ -334,7 +337,9 @@ func (r *runner) headless(ctx context.Context, cfgs []netMatchConfig, linger tim
 	}()
 	select {
 	case <-allReached:
-		if linger > 0 {
+		// Linger (for peers in other processes) only when every local
+		// peer got there; a failed one ended the run already.
+		if linger > 0 && !failedEarly.Load() {
 			select {
 			case <-time.After(linger):
 			case <-ctx.Done():
@@ -361,6 +366,9 @@ func (r *runner) headless(ctx context.Context, cfgs []netMatchConfig, linger tim
 	}
 	if err := r.closeRecording(rec); err != nil {
 		closeErrs = append(closeErrs, err)
+	}
+	if len(reports) == 0 {
+		return errors.Join(append(errs, closeErrs...)...)
 	}
 	agreed := r.printReports(reports, n)
 	// CPU per peer at the game's 60 Hz: the CPU time of one peer's frame,

@@ -171,10 +171,16 @@ func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
 		m.hud.Local = m.sess.LocalPlayer()
 	}
 	if cfg.OthersName != "" {
+		n := 0
 		for i := range m.names {
-			m.names[i] = cfg.OthersName
-			if i == m.hud.Local {
+			switch {
+			case i == m.hud.Local:
 				m.names[i] = "you"
+			case len(m.names) > 2:
+				n++
+				m.names[i] = fmt.Sprintf("%s %d", cfg.OthersName, n)
+			default:
+				m.names[i] = cfg.OthersName
 			}
 		}
 	}

@@ -38,6 +38,7 @@ type settings struct {
 	latencyPeers                          []int
 	bandwidthWindow                       time.Duration
 	bandwidthPlayers                      []int
+	bandwidthInputs                       []string
 	connectTrials                         int
 	connectBudget                         time.Duration
 	enginePlayers, engineDepths           []int
@@ -54,7 +55,7 @@ func defaultSettings(full bool) settings {
 	s := settings{
 		latencyWarm: 500 * time.Millisecond, latencyWindow: 2500 * time.Millisecond, b2bWindow: 2 * time.Second,
 		latencyPeers:    []int{2, 4, 8},
-		bandwidthWindow: 2 * time.Second, bandwidthPlayers: []int{2, 4, 8},
+		bandwidthWindow: 2 * time.Second, bandwidthPlayers: []int{2, 4, 8}, bandwidthInputs: []string{inputsHeld, inputsMashed},
 		connectTrials: 20, connectBudget: 30 * time.Second,
 		enginePlayers: []int{2, 4, 8}, engineDepths: []int{0, 1, 2, 3, 4, 5, 6, 7, 8}, engineFrames: 5000,
 		impairPlayers: []int{2, 4},
@@ -231,7 +232,7 @@ func runBench(run []string, s settings, full bool, progress io.Writer) *Report {
 			rep.Bandwidth = append(rep.Bandwidth, r)
 			logf("[bandwidth] %-10s 2p: %.2f KiB/s per link %s", r.Path, r.PerLinkKiBps, r.Err)
 			for _, n := range s.bandwidthPlayers {
-				for _, inputs := range []string{inputsHeld, inputsMashed} {
+				for _, inputs := range s.bandwidthInputs {
 					for _, path := range []string{"lyn-webrtc", "lyn-udp"} {
 						var r BandwidthRow
 						if path == "lyn-webrtc" {

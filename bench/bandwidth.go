@@ -33,6 +33,9 @@ type BandwidthRow struct {
 	// divided among its links (one direction of one pair).
 	UpKiBps      float64 `json:"up_kib_s"`
 	PerLinkKiBps float64 `json:"per_link_kib_s"`
+	// PerLink60 is PerLinkKiBps scaled to exactly 60 frames per second,
+	// for runs where the loaded machine kept the peers below it.
+	PerLink60 float64 `json:"per_link_kib_s_at_60fps"`
 	// DatagramsPerSec and BytesPerDatagram are per peer, all links.
 	DatagramsPerSec  float64 `json:"datagrams_s"`
 	BytesPerDatagram float64 `json:"wire_bytes_per_datagram"`
@@ -159,6 +162,10 @@ func fillBandwidth(row *BandwidthRow, res gameResult, pkts, wireBytes, lynPkts, 
 		row.LynBytesPerPacket = float64(lynBytes) / float64(lynPkts)
 	}
 	row.FramesPerSec = float64(res.frames) / secs / n
+	row.PerLink60 = row.PerLinkKiBps
+	if row.FramesPerSec > 0 {
+		row.PerLink60 = row.PerLinkKiBps * tickRate / row.FramesPerSec
+	}
 	row.RollbacksPerSec = float64(res.rollbacks) / secs / n
 	row.CPUPercent = 100 * res.used.cpu.Seconds() / secs / n
 }
@@ -177,6 +184,7 @@ func measureBandwidthPion(d time.Duration) BandwidthRow {
 	w1 := r.wire[1]
 	fillBandwidth(&row, gameResult{window: r.window, used: r.used}, w.Packets+w1.Packets, w.WireBytes()+w1.WireBytes(), 0, 0)
 	row.FramesPerSec = float64(r.sends) / r.window.Seconds()
+	row.PerLink60 = row.PerLinkKiBps * tickRate / max(1, row.FramesPerSec)
 	return row
 }
 

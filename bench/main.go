@@ -35,6 +35,9 @@ var phases = []string{"latency", "bandwidth", "connect", "engine", "impairment",
 // settings size every phase; defaultSettings is the ~3-minute run.
 type settings struct {
 	latencyWarm, latencyWindow, b2bWindow time.Duration
+	// latencyWindow2p is the paced window with 2 peers, longer because 2
+	// peers make fewer samples per second (120 round trips).
+	latencyWindow2p time.Duration
 	latencyPeers                          []int
 	bandwidthWindow                       time.Duration
 	bandwidthPlayers                      []int
@@ -53,7 +56,7 @@ type settings struct {
 
 func defaultSettings(full bool) settings {
 	s := settings{
-		latencyWarm: 500 * time.Millisecond, latencyWindow: 2500 * time.Millisecond, b2bWindow: 2 * time.Second,
+		latencyWarm: 500 * time.Millisecond, latencyWindow: 2500 * time.Millisecond, latencyWindow2p: 8 * time.Second, b2bWindow: 2 * time.Second,
 		latencyPeers:    []int{2, 4, 8},
 		bandwidthWindow: 2 * time.Second, bandwidthPlayers: []int{2, 4, 8}, bandwidthInputs: []string{inputsHeld, inputsMashed},
 		connectTrials: 20, connectBudget: 30 * time.Second,
@@ -65,7 +68,7 @@ func defaultSettings(full bool) settings {
 		scaleWindow:   2 * time.Second, scalePlayers: []int{2, 4, 8}, scaleSpectators: []int{0, 2},
 	}
 	if full {
-		s.latencyWindow, s.b2bWindow = 20*time.Second, 10*time.Second
+		s.latencyWindow, s.latencyWindow2p, s.b2bWindow = 20*time.Second, 40*time.Second, 10*time.Second
 		s.bandwidthWindow = 10 * time.Second
 		s.connectTrials, s.connectBudget = 50, 2*time.Minute
 		s.engineFrames = 20000
@@ -78,7 +81,7 @@ func defaultSettings(full bool) settings {
 func (s settings) describe() map[string]string {
 	ints := func(v []int) string { return strings.Trim(fmt.Sprint(v), "[]") }
 	return map[string]string{
-		"latency":    fmt.Sprintf("warm-up %v, paced window %v, back-to-back window %v, peers %s", s.latencyWarm, s.latencyWindow, s.b2bWindow, ints(s.latencyPeers)),
+		"latency":    fmt.Sprintf("warm-up %v, paced window %v (2 peers: %v), back-to-back window %v, peers %s", s.latencyWarm, s.latencyWindow, s.latencyWindow2p, s.b2bWindow, ints(s.latencyPeers)),
 		"bandwidth":  fmt.Sprintf("window %v after start + 300 ms settle, players %s", s.bandwidthWindow, ints(s.bandwidthPlayers)),
 		"connect":    fmt.Sprintf("%d trials per tuning (budget %v)", s.connectTrials, s.connectBudget),
 		"engine":     fmt.Sprintf("%d frames after 300 warm-up, players %s, depths %s", s.engineFrames, ints(s.enginePlayers), ints(s.engineDepths)),
@@ -92,6 +95,7 @@ func main() {
 	full := flag.Bool("full", false, "longer windows, more trials and frames (about 15 minutes)")
 	out := flag.String("out", "", "directory for report.md, report.json and the plots (default bench/results/<date>-<host>)")
 	compare := flag.Bool("compare", false, "compare two report.json files given as arguments: -compare old.json new.json")
+	note := flag.String("note", "", "a note for the methodology, e.g. what else the machine was running")
 	threshold := flag.Float64("threshold", 0.10, "with -compare, mark changes of at least this fraction")
 	flag.Parse()
 	if *compare {
@@ -120,6 +124,7 @@ func main() {
 		dir = filepath.Join("bench", "results", time.Now().UTC().Format("2006-01-02")+"-"+sanitize(host))
 	}
 	rep := runBench(run, defaultSettings(*full), *full, os.Stderr)
+	rep.Meta.Note = *note
 	if err := writeReport(rep, dir); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -219,8 +224,12 @@ func runBench(run []string, s settings, full bool, progress io.Writer) *Report {
 					peers, window = []int{2}, s.b2bWindow
 				}
 				for _, n := range peers {
+					w := window
+					if n == 2 && !b2b && s.latencyWindow2p > 0 {
+						w = s.latencyWindow2p
+					}
 					for _, p := range latencyPaths() {
-						r := measureLatency(p, n, b2b, s.latencyWarm, window)
+						r := measureLatency(p, n, b2b, s.latencyWarm, w)
 						rep.Latency = append(rep.Latency, r)
 						logf("[latency] %-10s %-7s %dp: RTT p50 %.0f p99 %.0f µs, one-way p50 %.0f µs, %d round trips %s",
 							r.Path, r.Mode, r.Peers, r.RTT.P50, r.RTT.P99, r.OneWay.P50, r.RTT.N, r.Err)

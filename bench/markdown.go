@@ -32,7 +32,10 @@ func writeMarkdown(w io.Writer, rep *Report, plots map[string]string) {
 	fmt.Fprintf(w, "- %s, GOMAXPROCS %d, %d cores: %s\n", m.GoVersion, m.GOMAXPROCS, m.Cores, m.CPU)
 	fmt.Fprintf(w, "- modules: %s\n", strings.Join(mods, ", "))
 	fmt.Fprintf(w, "- load average (1, 5, 15 min) at the start %s, at the end %s; the run took %.0f s\n", m.LoadStart, m.LoadEnd, m.Seconds)
-	fmt.Fprintf(w, "- settings: %s\n", strings.Join(settings, ", "))
+	fmt.Fprintf(w, "- settings: %s\n", strings.Join(settings, "; "))
+	if m.Note != "" {
+		fmt.Fprintf(w, "- note: %s\n", m.Note)
+	}
 	fmt.Fprintln(w, "- CPU time is the process's user + system time from getrusage over the measuring window (pion's goroutines, the GC and the harness included); allocations are runtime.MemStats.Mallocs over the same window.")
 	fmt.Fprintln(w, "- percentiles are nearest-rank over every sample of the window; warm-up samples are discarded.")
 	fmt.Fprintln(w)
@@ -63,7 +66,7 @@ func writeHeadline(w io.Writer, rep *Report) {
 	}
 	for _, r := range rep.Bandwidth {
 		if r.Players == 2 && r.Err == "" {
-			rows = append(rows, []string{"bandwidth, 2 players, " + r.Path + ", " + r.Inputs, fmt.Sprintf("%.2f KiB/s per peer per direction", r.PerLinkKiBps)})
+			rows = append(rows, []string{"bandwidth, 2 players, " + r.Path + ", " + r.Inputs, fmt.Sprintf("%.2f KiB/s per peer per direction (%.2f at exactly 60 frames/s)", r.PerLinkKiBps, r.PerLink60)})
 		}
 	}
 	for _, r := range rep.Connect {
@@ -120,12 +123,12 @@ func writeBandwidth(w io.Writer, rep *Report, plots map[string]string) {
 	fmt.Fprintln(w)
 	var rows [][]string
 	for _, r := range rep.Bandwidth {
-		rows = append(rows, []string{r.Path, r.Inputs, fmt.Sprint(r.Players), f2(r.UpKiBps), f2(r.PerLinkKiBps),
+		rows = append(rows, []string{r.Path, r.Inputs, fmt.Sprint(r.Players), f2(r.UpKiBps), f2(r.PerLinkKiBps), f2(r.PerLink60),
 			f1(r.DatagramsPerSec), f1(r.BytesPerDatagram), f1(r.LynBytesPerPacket), f1(r.FramesPerSec), f1(r.RollbacksPerSec), f1(r.CPUPercent), errCell(r.Err)})
 	}
-	rows = append(rows, []string{"fortress-rollback (published)", "?", "2", "", "4.73", "", "", "", "", "", "", "anchor, LAN"},
-		[]string{"fortress-rollback (published)", "?", "2", "", "5.86", "", "", "", "", "", "", "anchor, 100 ms RTT, 5 % loss"})
-	mdTable(w, []string{"path", "inputs", "players", "upload KiB/s per peer", "per link KiB/s", "datagrams/s per peer", "wire B/datagram", "lyn B/packet", "frames/s", "rollbacks/s", "CPU % per peer", ""}, rows)
+	rows = append(rows, []string{"fortress-rollback (published)", "?", "2", "", "4.73", "", "", "", "", "", "", "", "anchor, LAN"},
+		[]string{"fortress-rollback (published)", "?", "2", "", "5.86", "", "", "", "", "", "", "", "anchor, 100 ms RTT, 5 % loss"})
+	mdTable(w, []string{"path", "inputs", "players", "upload KiB/s per peer", "per link KiB/s", "per link at 60.0 frames/s", "datagrams/s per peer", "wire B/datagram", "lyn B/packet", "frames/s", "rollbacks/s", "CPU % per peer", ""}, rows)
 	if f, ok := plots["bandwidth"]; ok {
 		fmt.Fprintf(w, "![bandwidth](%s)\n\n", f)
 	}

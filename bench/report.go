@@ -43,6 +43,7 @@ type Methodology struct {
 	Phases     []string          `json:"phases"`
 	Seconds    float64           `json:"seconds"`
 	Settings   map[string]string `json:"settings"`
+	Note       string            `json:"note,omitempty"` // -note: what else the machine was doing
 }
 
 // errReport is a report.json that cannot be read.
@@ -89,6 +90,7 @@ func (rep *Report) metrics() map[string]float64 {
 	for _, r := range rep.Bandwidth {
 		k := fmt.Sprintf("bandwidth/%s/%s/%dp", r.Path, r.Inputs, r.Players)
 		m[k+"/up_kib_s"], m[k+"/per_link_kib_s"], m[k+"/datagrams_s"] = r.UpKiBps, r.PerLinkKiBps, r.DatagramsPerSec
+		m[k+"/per_link_kib_s_at_60fps"] = r.PerLink60
 		m[k+"/cpu_pct_per_peer"] = r.CPUPercent
 	}
 	for _, r := range rep.Connect {

@@ -37,21 +37,21 @@ type settings struct {
 	latencyWarm, latencyWindow, b2bWindow time.Duration
 	// latencyWindow2p is the paced window with 2 peers, longer because 2
 	// peers make fewer samples per second (120 round trips).
-	latencyWindow2p time.Duration
-	latencyPeers                          []int
-	bandwidthWindow                       time.Duration
-	bandwidthPlayers                      []int
-	bandwidthInputs                       []string
-	connectTrials                         int
-	connectBudget                         time.Duration
-	enginePlayers, engineDepths           []int
-	engineFrames                          int
-	impairPlayers                         []int
-	impairRTTs                            []time.Duration
-	impairLosses                          []float64
-	impairFrames                          int
-	scaleWindow                           time.Duration
-	scalePlayers, scaleSpectators         []int
+	latencyWindow2p               time.Duration
+	latencyPeers                  []int
+	bandwidthWindow               time.Duration
+	bandwidthPlayers              []int
+	bandwidthInputs               []string
+	connectTrials                 int
+	connectBudget                 time.Duration
+	enginePlayers, engineDepths   []int
+	engineFrames                  int
+	impairPlayers                 []int
+	impairRTTs                    []time.Duration
+	impairLosses                  []float64
+	impairFrames                  int
+	scaleWindow                   time.Duration
+	scalePlayers, scaleSpectators []int
 }
 
 func defaultSettings(full bool) settings {

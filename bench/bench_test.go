@@ -199,7 +199,7 @@ func TestReportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Methodology", "## 1. Input latency", "| udp | paced60 | 2 |", "## 2. Bandwidth", "4.73",
+	for _, want := range []string{"## Methodology", "lyn-udp vs udp, paced60, 2 peers, round trip", "p50 +20 µs (1.50×)", "## 1. Input latency", "| udp | paced60 | 2 |", "## 2. Bandwidth", "4.73",
 		"## 3. Connect time", "## 4. Engine cost", "## 5. Impairment sweep", "## 6. Scale", "load average", "latency-cdf-paced60.png", "bandwidth.png"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
@@ -303,7 +303,7 @@ func FuzzReadReport(f *testing.F) {
 func TestSmoke(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	s := settings{
-		latencyWarm: 50 * time.Millisecond, latencyWindow: 250 * time.Millisecond, b2bWindow: 150 * time.Millisecond, latencyPeers: []int{3},
+		latencyWarm: 50 * time.Millisecond, latencyWindow: 400 * time.Millisecond, b2bWindow: 300 * time.Millisecond, latencyPeers: []int{3},
 		bandwidthWindow: 200 * time.Millisecond, bandwidthPlayers: []int{2}, bandwidthInputs: []string{inputsMashed},
 		connectTrials: 2, connectBudget: 20 * time.Second,
 		enginePlayers: []int{2}, engineDepths: []int{0, 3}, engineFrames: 100,

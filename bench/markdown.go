@@ -64,6 +64,7 @@ func writeHeadline(w io.Writer, rep *Report) {
 			rows = append(rows, []string{"round trip, " + r.Mode + ", " + r.Path, fmt.Sprintf("p50 %.0f µs, p99 %.0f µs", r.RTT.P50, r.RTT.P99)})
 		}
 	}
+	rows = append(rows, latencyComparisons(rep)...)
 	for _, r := range rep.Bandwidth {
 		if r.Players == 2 && r.Err == "" {
 			rows = append(rows, []string{"bandwidth, 2 players, " + r.Path + ", " + r.Inputs, fmt.Sprintf("%.2f KiB/s per peer per direction (%.2f at exactly 60 frames/s)", r.PerLinkKiBps, r.PerLink60)})
@@ -204,4 +205,41 @@ func writeScale(w io.Writer, rep *Report) {
 		rows = append(rows, []string{fmt.Sprint(r.Players), fmt.Sprint(r.Spectators), f1(r.CPUPercent), f1(r.CPUPerFrameUs), f0(r.AllocsPerFrame), f1(r.FramesPerSec), errCell(r.Err)})
 	}
 	mdTable(w, []string{"players", "spectators", "CPU % per peer", "CPU µs per frame", "allocs per frame", "frames/s per player", ""}, rows)
+}
+
+// latencyComparisons sets lyn's paths beside their baselines for every
+// mode and mesh size: lyn over WebRTC against bare pion (what lyn adds on
+// top of pion), lyn over UDP against raw UDP (what lyn adds to a socket).
+func latencyComparisons(rep *Report) [][]string {
+	type key struct {
+		path, mode string
+		peers      int
+	}
+	byKey := map[key]LatencyRow{}
+	var order []key
+	for _, r := range rep.Latency {
+		if r.Err != "" || r.RTT.N == 0 {
+			continue
+		}
+		k := key{r.Path, r.Mode, r.Peers}
+		byKey[k] = r
+		if r.Path == "lyn-webrtc" || r.Path == "lyn-udp" {
+			order = append(order, k)
+		}
+	}
+	var rows [][]string
+	for _, k := range order {
+		base := "pion"
+		if k.path == "lyn-udp" {
+			base = "udp"
+		}
+		b, ok := byKey[key{base, k.mode, k.peers}]
+		if !ok {
+			continue
+		}
+		l := byKey[k]
+		rows = append(rows, []string{fmt.Sprintf("%s vs %s, %s, %d peers, round trip", k.path, base, k.mode, k.peers),
+			fmt.Sprintf("p50 %+.0f µs (%.2f×), p99 %+.0f µs (%.2f×)", l.RTT.P50-b.RTT.P50, l.RTT.P50/b.RTT.P50, l.RTT.P99-b.RTT.P99, l.RTT.P99/b.RTT.P99)})
+	}
+	return rows
 }

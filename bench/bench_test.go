@@ -348,3 +348,19 @@ func TestSmoke(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestProblems(t *testing.T) {
+	rep := testReport()
+	if p := rep.problems(); len(p) != 0 {
+		t.Fatalf("a clean report has problems: %v", p)
+	}
+	rep.Impairment[0].Desyncs = 1
+	rep.Connect[0].Err = "timeout"
+	rep.Impairment = append(rep.Impairment, ImpairRow{Players: 4, RTTms: 200, LossPct: 20, InputsChecked: 5, InputsExpected: 6})
+	p := strings.Join(rep.problems(), "\n")
+	for _, want := range []string{"connect lyn: timeout", "impairment 2p RTT 100 loss 5: desyncs 1", "impairment 4p RTT 200 loss 20: desyncs 0, inputs 5/6"} {
+		if !strings.Contains(p, want) {
+			t.Errorf("problems lack %q:\n%s", want, p)
+		}
+	}
+}

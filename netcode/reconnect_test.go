@@ -1,0 +1,288 @@
+//go:build !js
+
+package netcode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/lynnet/lyn/rollback"
+	rt "github.com/lynnet/lyn/rollback/rollbacktest"
+	"github.com/pion/ice/v4"
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/vnet"
+	"github.com/pion/webrtc/v4"
+)
+
+// reconnectPath is the vnet path of the reconnect tests: 20 ms one way,
+// no loss (the cuts are the point).
+var reconnectPath = vnetPath{Delay: 20 * time.Millisecond, Jitter: 5 * time.Millisecond}
+
+// cutter drops every datagram to or from the hosts it is told to cut, as a
+// pulled cable or a dead Wi-Fi would. It is the drop function of a
+// vnetJitter filter.
+type cutter struct {
+	mu  sync.Mutex
+	cut map[string]bool // by IP
+}
+
+func (c *cutter) set(ip string, cut bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cut == nil {
+		c.cut = map[string]bool{}
+	}
+	c.cut[ip] = cut
+}
+
+func (c *cutter) drop(ch vnet.Chunk) bool {
+	src, _, _ := net.SplitHostPort(ch.SourceAddr().String())
+	dst, _, _ := net.SplitHostPort(ch.DestinationAddr().String())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cut[src] || c.cut[dst]
+}
+
+// hostIP is the vnet address of peer index i (vnetNetwork's numbering).
+func hostIP(i int) string { return fmt.Sprintf("10.0.0.%d", i+1) }
+
+// connectOver connects peers 1..len(nets), peer i+1 on nets[i], through hub;
+// cfg is every peer's template. A cleanup closes the meshes.
+func connectOver(t *testing.T, nets []transport.Net, hub *MemorySignaling, cfg Config) []*Mesh {
+	t.Helper()
+	ids := make([]PeerID, len(nets))
+	for i := range ids {
+		ids[i] = PeerID(i + 1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // virtual time
+	defer cancel()
+	meshes := make([]*Mesh, len(nets))
+	errs := make([]error, len(nets))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		c := cfg
+		c.Net = nets[i]
+		c.NetworkTypes = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+		c.MulticastDNSMode = ice.MulticastDNSModeDisabled
+		wg.Go(func() { meshes[i], errs[i] = Connect(ctx, id, ids, hub.Signaler(id), c) })
+	}
+	wg.Wait()
+	t.Cleanup(func() { closeAll(t, meshes) })
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	return meshes
+}
+
+// reconnectWorld is n peers on one vnet router (10.0.0.1 ..), plus extra
+// spare hosts, with a cutter in the router. It runs in a synctest bubble.
+type reconnectWorld struct {
+	nets []*vnet.Net
+	cut  *cutter
+	hub  *MemorySignaling
+	jit  *vnetJitter
+}
+
+func newReconnectWorld(t *testing.T, hosts int, seed uint64) *reconnectWorld {
+	t.Helper()
+	w := &reconnectWorld{cut: &cutter{}, hub: NewMemorySignaling()}
+	w.hub.Delay = reconnectPath.Delay
+	w.jit = &vnetJitter{path: reconnectPath, rng: rand.New(rand.NewPCG(seed, 0x5eed))}
+	w.jit.setDrop(w.cut.drop)
+	var delays map[string]*vnet.DelayFilter
+	w.nets, delays = vnetNetwork(t, hosts, reconnectPath.Delay, 0, nil, w.jit.filter)
+	w.jit.into = delays
+	return w
+}
+
+// reconnectRun is a reference-game run over meshes whose sessions report
+// interruptions after 500 ms of silence and give a peer up after
+// disconnect (on the harness's clock, which moves with the bubble's).
+func reconnectRun(meshes []*Mesh, frames int, disconnect time.Duration) rt.RunConfig[rt.Input] {
+	cfg := realRun(len(meshes), 21, frames, func(i int) Packets { return meshes[i] })
+	cfg.TickSleep = time.Second / rollback.DefaultFrameRate
+	cfg.Session.DisconnectNotifyStart = 500 * time.Millisecond
+	cfg.Session.DisconnectTimeout = disconnect
+	return cfg
+}
+
+// cutPlan cuts peer (an index) off the network from tick from for the
+// given virtual time, then restores it, and notes when every other peer's
+// session heard from it again (EventPeerResumed).
+type cutPlan struct {
+	peer     int
+	from     int
+	length   time.Duration
+	cut      func(peer int, on bool) // what cutting means; default: drop its host's datagrams
+	cutAt    time.Time
+	restored time.Time
+	before   []int           // EventPeerResumed count of each peer at the restore
+	resumed  []time.Duration // from the restore to EventPeerResumed, by peer
+}
+
+func (p *cutPlan) onTick(w *reconnectWorld) func(r *rt.Runner[rt.Input], tick int) error {
+	if p.cut == nil {
+		p.cut = func(peer int, on bool) { w.cut.set(hostIP(peer), on) }
+	}
+	return func(r *rt.Runner[rt.Input], tick int) error {
+		switch {
+		case tick == p.from:
+			p.cut(p.peer, true)
+			p.cutAt = time.Now()
+		case tick > p.from && p.restored.IsZero() && time.Since(p.cutAt) >= p.length:
+			p.cut(p.peer, false)
+			p.restored = time.Now()
+			p.resumed = make([]time.Duration, len(r.Sessions))
+			for i := range r.Sessions {
+				p.before = append(p.before, countEvents(r.Events(i), rollback.EventPeerResumed))
+			}
+		case !p.restored.IsZero():
+			for i := range r.Sessions {
+				if p.resumed[i] == 0 && countEvents(r.Events(i), rollback.EventPeerResumed) > p.before[i] {
+					p.resumed[i] = time.Since(p.restored)
+				}
+			}
+		}
+		return nil
+	}
+}
+
+func countEvents(evs []rollback.Event, kind rollback.EventKind) int {
+	n := 0
+	for _, e := range evs {
+		if e.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// playChecked runs r to frames and checks what rollbacktest checks: every
+// input of every live peer arrived intact, checksums agree, no desync.
+func playChecked(t *testing.T, r *rt.Runner[rt.Input], frames int) rt.Result {
+	t.Helper()
+	runErr := r.RunUntil(frames)
+	res, err := r.Check()
+	if runErr != nil {
+		t.Fatalf("%v (confirmed %v)", runErr, res.Confirmed)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := 0
+	for i := range r.Sessions {
+		if !r.Crashed(i) {
+			live++
+		}
+	}
+	if res.InputsChecked < len(r.Sessions)*(frames-10) || res.ChecksumsCompared < (live-1)*(frames/rollback.DefaultChecksumInterval-1) {
+		t.Fatalf("checked too little: %d inputs, %d checksums", res.InputsChecked, res.ChecksumsCompared)
+	}
+	return res
+}
+
+// TestVNetReconnectAfterCut cuts one peer off the vnet for a while and
+// restores it, mid-game, and checks that the game goes on as if nothing
+// happened: every input arrives, checksums agree, nobody is disconnected,
+// and the other peers' sessions reported the peer interrupted and then
+// resumed. A 1.5 s cut comes back by itself (ICE's checks find the path
+// again, before Config.ICERestartAfter runs out); a 4 s cut is restarted
+// (the offerer restarts ICE through the signaler ~2 s into the cut, while
+// the control channel cannot carry anything). It logs, per peer, the time
+// from the path's return to the session's EventPeerResumed.
+func TestVNetReconnectAfterCut(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		peers, which int
+		cut          time.Duration
+		restart      bool
+	}{
+		{"2-short", 2, 1, 1500 * time.Millisecond, false},
+		{"2", 2, 1, 4 * time.Second, true},
+		{"3", 3, 2, 4 * time.Second, true},
+		{"3-offerer", 3, 0, 4 * time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newReconnectWorld(t, tc.peers, 3)
+				nets := make([]transport.Net, tc.peers)
+				for i := range nets {
+					nets[i] = w.nets[i]
+				}
+				meshes := connectOver(t, nets, w.hub, Config{})
+				const frames = 600
+				plan := &cutPlan{peer: tc.which, from: 120, length: tc.cut}
+				cfg := reconnectRun(meshes, frames, time.Minute)
+				cfg.OnTick = plan.onTick(w)
+				r, err := rt.NewRunner(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				playChecked(t, r, frames)
+				checkCutSurvived(t, r, meshes, plan, tc.restart)
+			})
+		})
+	}
+}
+
+// checkCutSurvived checks the events and netcode stats a cut of plan.peer
+// should leave behind, and logs the time to resume.
+func checkCutSurvived(t *testing.T, r *rt.Runner[rt.Input], meshes []*Mesh, plan *cutPlan, restart bool) {
+	t.Helper()
+	cutID := rt.PeerID(plan.peer)
+	var resumed []string
+	for i := range r.Sessions {
+		evs := r.Events(i)
+		if n := countEvents(evs, rollback.EventPeerDisconnected); n != 0 {
+			t.Errorf("peer %d: %d disconnect events: %v", i, n, evs)
+		}
+		if i == plan.peer {
+			continue
+		}
+		if !hasEvent(evs, rollback.EventPeerInterrupted, cutID) || !hasEvent(evs, rollback.EventPeerResumed, cutID) {
+			t.Errorf("peer %d did not see peer %d interrupted and resumed: %v", i, cutID, evs)
+		}
+		if plan.resumed[i] == 0 {
+			t.Errorf("peer %d: no EventPeerResumed after the path came back", i)
+		}
+		resumed = append(resumed, fmt.Sprintf("peer %d %v", i+1, plan.resumed[i].Round(time.Millisecond)))
+		ps := meshes[i].Link(cutID).Stats()
+		if ps.Interruptions == 0 {
+			t.Errorf("peer %d link to %d: no interruption counted", i+1, cutID)
+		}
+		if restart && (ps.Restarts == 0 || ps.LastRestart == 0) {
+			t.Errorf("peer %d link to %d: %d restarts (last took %v), want at least 1", i+1, cutID, ps.Restarts, ps.LastRestart)
+		}
+		if !restart && ps.Restarts != 0 {
+			t.Errorf("peer %d link to %d: %d restarts after a short cut, want none", i+1, cutID, ps.Restarts)
+		}
+		if ps.Restarting || ps.State != webrtc.PeerConnectionStateConnected {
+			t.Errorf("peer %d link to %d: restarting %v, state %v", i+1, cutID, ps.Restarting, ps.State)
+		}
+		t.Logf("peer %d link to %d: %d interruptions, %d restarts, last took %v, %s/%s pair",
+			i+1, cutID, ps.Interruptions, ps.Restarts, ps.LastRestart.Round(time.Millisecond), ps.LocalCandidateType, ps.RemoteCandidateType)
+	}
+	for i, m := range meshes {
+		if errs := m.Errors(nil); len(errs) != 0 {
+			t.Errorf("peer %d: mesh errors %v", i+1, errs)
+		}
+	}
+	t.Logf("peer %d cut for %v; path restored → EventPeerResumed: %s", cutID, plan.length, strings.Join(resumed, ", "))
+}
+
+func hasEvent(evs []rollback.Event, kind rollback.EventKind, peer PeerID) bool {
+	for _, e := range evs {
+		if e.Kind == kind && e.Peer == peer {
+			return true
+		}
+	}
+	return false
+}

@@ -275,7 +275,7 @@ func checkCutSurvived(t *testing.T, r *rt.Runner[rt.Input], meshes []*Mesh, plan
 			t.Errorf("peer %d: mesh errors %v", i+1, errs)
 		}
 	}
-	t.Logf("peer %d cut for %v; path restored → EventPeerResumed: %s", cutID, plan.length, strings.Join(resumed, ", "))
+	t.Logf("peer %d cut for %v; path restored (or new address up) → EventPeerResumed: %s", cutID, plan.length, strings.Join(resumed, ", "))
 }
 
 func hasEvent(evs []rollback.Event, kind rollback.EventKind, peer PeerID) bool {
@@ -285,4 +285,110 @@ func hasEvent(evs []rollback.Event, kind rollback.EventKind, peer PeerID) bool {
 		}
 	}
 	return false
+}
+
+// switchNet is a host that moves from one network to another, as a phone
+// leaving Wi-Fi for its mobile network: it hands pion whichever vnet.Net is
+// current, so candidates gathered after the switch (by an ICE restart) have
+// the new address, while sockets opened before stay on the old network.
+type switchNet struct {
+	mu  sync.Mutex
+	cur transport.Net
+}
+
+func (s *switchNet) net() transport.Net {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
+}
+
+func (s *switchNet) switchTo(n transport.Net) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cur = n
+}
+
+func (s *switchNet) ListenPacket(network, address string) (net.PacketConn, error) {
+	return s.net().ListenPacket(network, address)
+}
+func (s *switchNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
+	return s.net().ListenUDP(network, laddr)
+}
+func (s *switchNet) ListenTCP(network string, laddr *net.TCPAddr) (transport.TCPListener, error) {
+	return s.net().ListenTCP(network, laddr)
+}
+func (s *switchNet) Dial(network, address string) (net.Conn, error) {
+	return s.net().Dial(network, address)
+}
+func (s *switchNet) DialUDP(network string, laddr, raddr *net.UDPAddr) (transport.UDPConn, error) {
+	return s.net().DialUDP(network, laddr, raddr)
+}
+func (s *switchNet) DialTCP(network string, laddr, raddr *net.TCPAddr) (transport.TCPConn, error) {
+	return s.net().DialTCP(network, laddr, raddr)
+}
+func (s *switchNet) ResolveIPAddr(network, address string) (*net.IPAddr, error) {
+	return s.net().ResolveIPAddr(network, address)
+}
+func (s *switchNet) ResolveUDPAddr(network, address string) (*net.UDPAddr, error) {
+	return s.net().ResolveUDPAddr(network, address)
+}
+func (s *switchNet) ResolveTCPAddr(network, address string) (*net.TCPAddr, error) {
+	return s.net().ResolveTCPAddr(network, address)
+}
+func (s *switchNet) Interfaces() ([]*transport.Interface, error) { return s.net().Interfaces() }
+func (s *switchNet) InterfaceByIndex(index int) (*transport.Interface, error) {
+	return s.net().InterfaceByIndex(index)
+}
+func (s *switchNet) InterfaceByName(name string) (*transport.Interface, error) {
+	return s.net().InterfaceByName(name)
+}
+func (s *switchNet) CreateDialer(d *net.Dialer) transport.Dialer { return s.net().CreateDialer(d) }
+func (s *switchNet) CreateListenConfig(c *net.ListenConfig) transport.ListenConfig {
+	return s.net().CreateListenConfig(c)
+}
+
+// TestVNetReconnectNewAddress moves a peer to another network mid-game (its
+// old address goes dead for good, a new one works) and checks that the
+// game goes on with every input and equal checksums: the ICE restart
+// gathers candidates at the new address and the pair moves there. The
+// moving peer is the answerer in "2" (its restart request and the
+// offerer's restart cross) and the offerer in "2-offerer". It logs the
+// time from the switch to EventPeerResumed.
+func TestVNetReconnectNewAddress(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		which int
+	}{{"2", 1}, {"2-offerer", 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newReconnectWorld(t, 3, 5) // hosts 10.0.0.1-3; .3 is where the mover goes
+				nets := []transport.Net{w.nets[0], w.nets[1]}
+				mover := &switchNet{cur: nets[tc.which]}
+				nets[tc.which] = mover
+				meshes := connectOver(t, nets, w.hub, Config{})
+				other := 1 - tc.which
+				before := meshes[other].Link(rt.PeerID(tc.which)).Stats().RemoteAddress
+				const frames = 600
+				plan := &cutPlan{peer: tc.which, from: 120, cut: func(peer int, on bool) {
+					if on { // the old network dies, the new one is there
+						w.cut.set(hostIP(peer), true)
+						mover.switchTo(w.nets[2])
+					}
+				}}
+				cfg := reconnectRun(meshes, frames, time.Minute)
+				cfg.OnTick = plan.onTick(w)
+				r, err := rt.NewRunner(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				playChecked(t, r, frames)
+				checkCutSurvived(t, r, meshes, plan, true)
+				after := meshes[other].Link(rt.PeerID(tc.which)).Stats().RemoteAddress
+				if !strings.HasPrefix(after, hostIP(2)+":") {
+					t.Errorf("peer %d reaches the mover at %s after the switch (before: %s), want %s", other+1, after, before, hostIP(2))
+				}
+				t.Logf("peer %d moved from %s to %s", tc.which+1, before, after)
+			})
+		})
+	}
 }

@@ -183,7 +183,7 @@ func playChecked(t *testing.T, r *rt.Runner[rt.Input], frames int) rt.Result {
 			live++
 		}
 	}
-	if res.InputsChecked < len(r.Sessions)*(frames-10) || res.ChecksumsCompared < (live-1)*(frames/rollback.DefaultChecksumInterval-1) {
+	if res.InputsChecked < live*(frames-10) || res.ChecksumsCompared < (live-1)*(frames/rollback.DefaultChecksumInterval-1) {
 		t.Fatalf("checked too little: %d inputs, %d checksums", res.InputsChecked, res.ChecksumsCompared)
 	}
 	return res
@@ -391,4 +391,57 @@ func TestVNetReconnectNewAddress(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestVNetPeerGoneAgreement: of 3 peers over WebRTC on a vnet, one dies
+// mid-game (its machine stops and its network goes dead, with no goodbye).
+// Past the sessions' DisconnectTimeout both others declare its player
+// disconnected at the same frame, however differently the silence began
+// for each, and play on to the end with equal inputs and checksums; the
+// links to it stay down (restarts are tried and fail) without hurting the
+// game.
+func TestVNetPeerGoneAgreement(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newReconnectWorld(t, 3, 7)
+		nets := []transport.Net{w.nets[0], w.nets[1], w.nets[2]}
+		meshes := connectOver(t, nets, w.hub, Config{})
+		const frames, gone = 600, 2
+		cfg := reconnectRun(meshes, frames, 1500*time.Millisecond)
+		cfg.OnTick = func(r *rt.Runner[rt.Input], tick int) error {
+			if tick == 120 {
+				r.Crash(gone)
+				w.cut.set(hostIP(gone), true)
+			}
+			return nil
+		}
+		r, err := rt.NewRunner(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		playChecked(t, r, frames)
+		var frame []rollback.Frame
+		for i := range 2 {
+			var got []rollback.Event
+			for _, e := range r.Events(i) {
+				if e.Kind == rollback.EventPeerDisconnected {
+					got = append(got, e)
+				}
+			}
+			if len(got) != 1 || got[0].Peer != rt.PeerID(gone) || got[0].Player != gone {
+				t.Fatalf("peer %d: disconnect events %v, want one for peer %d", i+1, got, rt.PeerID(gone))
+			}
+			if !hasEvent(r.Events(i), rollback.EventPeerInterrupted, rt.PeerID(gone)) {
+				t.Errorf("peer %d: no interruption before the disconnect", i+1)
+			}
+			frame = append(frame, got[0].Frame)
+			ps := meshes[i].Link(rt.PeerID(gone)).Stats()
+			t.Logf("peer %d: %v; link to %d: %d interruptions, restarting %v", i+1, got[0], gone+1, ps.Interruptions, ps.Restarting)
+			if ps.Interruptions == 0 {
+				t.Errorf("peer %d: link to the dead peer never interrupted", i+1)
+			}
+		}
+		if frame[0] != frame[1] {
+			t.Fatalf("the peers disagree on the disconnect frame: %d and %d", frame[0], frame[1])
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/lynnet/lyn/rollback"
 	rt "github.com/lynnet/lyn/rollback/rollbacktest"
+	"github.com/lynnet/lyn/signaling"
 	"github.com/pion/ice/v4"
 	"github.com/pion/transport/v5"
 	"github.com/pion/transport/v5/vnet"
@@ -444,4 +446,212 @@ func TestVNetPeerGoneAgreement(t *testing.T) {
 			t.Fatalf("the peers disagree on the disconnect frame: %d and %d", frame[0], frame[1])
 		}
 	})
+}
+
+// killableServer serves a signaling.Server over in-memory pipes (like
+// serveInMemory) and can kill it: the listener stops and every connection
+// is cut without a close frame, as when the server's machine dies.
+type killableServer struct {
+	srv    *signaling.Server
+	client *http.Client
+
+	mu     sync.Mutex
+	conns  []net.Conn
+	l      *pipeListener
+	killed bool
+}
+
+func serveKillable(t *testing.T) *killableServer {
+	t.Helper()
+	k := &killableServer{srv: signaling.NewServer(signaling.Config{})}
+	k.l = &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+	hs := &http.Server{Handler: k.srv}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(k.l) }()
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := k.l.dial(ctx, network, addr)
+		if err == nil {
+			k.mu.Lock()
+			k.conns = append(k.conns, c)
+			k.mu.Unlock()
+		}
+		return c, err
+	}}
+	k.client = &http.Client{Transport: tr}
+	t.Cleanup(func() {
+		k.kill()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := k.srv.Shutdown(ctx); err != nil && !errors.Is(err, signaling.ErrServerClosed) {
+			t.Errorf("signaling shutdown: %v", err)
+		}
+		hs.Close()
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			t.Errorf("serve: %v", err)
+		}
+		tr.CloseIdleConnections()
+	})
+	return k
+}
+
+// kill stops accepting and cuts every connection (the pipes' client ends;
+// closing one end of a net.Pipe closes both).
+func (k *killableServer) kill() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.killed {
+		return
+	}
+	k.killed = true
+	k.l.Close()
+	for _, c := range k.conns {
+		c.Close()
+	}
+}
+
+// TestSignalingGone: two players join through a real signaling server, which
+// is then killed (no close frame: its connections just die). The game goes
+// on: the signaling clients try to resume, give up, and the meshes say so
+// (SignalingErr). A 3 s cut of the path then needs an ICE restart that
+// cannot be negotiated: both players get a PeerError wrapping
+// ErrSignalingGone instead of a hang or a panic, and when the path comes
+// back (before ICE gives it up) the game resumes by itself. It plays to its
+// end frame with every input delivered and equal checksums; a forced
+// restart afterwards fails with ErrSignalingGone.
+func TestSignalingGone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newReconnectWorld(t, 2, 9)
+		k := serveKillable(t)
+		recs := make([]*gameRecorder, 2)
+		cfgs := make([]JoinConfig[rt.Input], 2)
+		for i := range cfgs {
+			recs[i] = &gameRecorder{sums: map[rollback.Frame]uint64{}}
+			cfgs[i] = JoinConfig[rt.Input]{
+				URL:     "ws://signal.lyn.test/gone",
+				Players: 2,
+				Codec:   inputCodec,
+				NewGame: func(seed uint64, players int) rollback.Game[rt.Input] { return rt.NewGame(players, seed) },
+				Net: Config{
+					Net:              w.nets[i],
+					NetworkTypes:     []webrtc.NetworkType{webrtc.NetworkTypeUDP4},
+					MulticastDNSMode: ice.MulticastDNSModeDisabled,
+				},
+				HTTPClient: k.client,
+			}
+			cfgs[i].Session.Recorder = recs[i]
+			cfgs[i].Session.DisconnectTimeout = 10 * time.Second
+		}
+		sessions, _ := joinEach(t, cfgs)
+		k.kill()
+		killed := time.Now()
+
+		input := rt.ReferenceInput(7)
+		var goneErrs [2][]PeerError
+		tick := func() {
+			for i, s := range sessions {
+				p := s.LocalPlayer()
+				if err := s.AddLocalInput(p, input(p, s.Frame()+rollback.Frame(s.InputDelay()))); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.AdvanceFrame(); err != nil && !rollback.IsWait(err) {
+					t.Fatalf("player %d: %v", p, err)
+				}
+				for _, e := range s.Events(nil) {
+					if e.Kind == rollback.EventDesync || e.Kind == rollback.EventPeerDisconnected {
+						t.Fatalf("player %d: %v", p, e)
+					}
+				}
+				goneErrs[i] = s.PeerErrors(goneErrs[i])
+			}
+			time.Sleep(time.Second / rollback.DefaultFrameRate)
+		}
+		// 1. The clients notice and give up resuming; the game goes on.
+		for sessions[0].Mesh().SignalingErr() == nil || sessions[1].Mesh().SignalingErr() == nil {
+			if time.Since(killed) > time.Minute {
+				t.Fatal("the meshes never noticed that signaling is gone")
+			}
+			tick()
+		}
+		t.Logf("signaling gone noticed after %v: %v", time.Since(killed).Round(time.Millisecond), sessions[0].Mesh().SignalingErr())
+		for i, s := range sessions {
+			if err := s.Mesh().SignalingErr(); !errors.Is(err, ErrSignalingGone) || !errors.Is(err, signaling.ErrResumeFailed) {
+				t.Errorf("player %d: SignalingErr() = %v", i, err)
+			}
+		}
+		// 2. A cut long enough to want a restart.
+		w.cut.set(hostIP(0), true)
+		for cut := time.Now(); time.Since(cut) < 3*time.Second; {
+			tick()
+		}
+		w.cut.set(hostIP(0), false)
+		// 3. To the end.
+		const frames = 1500
+		for sessions[0].ConfirmedFrame() < frames || sessions[1].ConfirmedFrame() < frames {
+			if time.Since(killed) > 2*time.Minute {
+				t.Fatalf("stuck at confirmed frames %d and %d", sessions[0].ConfirmedFrame(), sessions[1].ConfirmedFrame())
+			}
+			tick()
+		}
+		for i, errs := range goneErrs {
+			found := false
+			for _, e := range errs {
+				found = found || (errors.Is(e, ErrSignalingGone) && e.Peer == otherPlayer(sessions[i]))
+			}
+			if !found {
+				t.Errorf("player %d: no ErrSignalingGone for the cut path among %v", i, errs)
+			}
+		}
+		t.Logf("session 0 (player %d) errors: %v", sessions[0].LocalPlayer(), goneErrs[0])
+		checkRecorded(t, recs, input, frames)
+		// 4. A forced restart says why it cannot be.
+		for i, s := range sessions {
+			l := s.Mesh().Link(otherPlayer(s))
+			if err := l.Restart(); !errors.Is(err, ErrSignalingGone) {
+				t.Errorf("player %d: Restart() = %v, want ErrSignalingGone", i, err)
+			}
+			if errs := s.PeerErrors(nil); len(errs) != 1 || !errors.Is(errs[0], ErrSignalingGone) {
+				t.Errorf("player %d: PeerErrors after Restart: %v", i, errs)
+			}
+			if ps := l.Stats(); ps.Interruptions == 0 || ps.Restarts != 0 {
+				t.Errorf("player %d: %d interruptions, %d restarts; want some and none", i, ps.Interruptions, ps.Restarts)
+			}
+		}
+	})
+}
+
+// otherPlayer is the PeerID of the other player of a 2-player session
+// (players are numbered 1 and 2 by their place in the start order).
+func otherPlayer(s *Session[rt.Input]) PeerID { return PeerID(2 - s.LocalPlayer()) }
+
+// checkRecorded checks that every peer confirmed, for frames frames,
+// exactly the inputs every player sent, and that their checksums agree.
+func checkRecorded(t *testing.T, recs []*gameRecorder, input func(rollback.Player, rollback.Frame) rt.Input, frames int) {
+	t.Helper()
+	compared := 0
+	for i, r := range recs {
+		if len(r.inputs) < frames {
+			t.Fatalf("peer %d recorded %d frames", i, len(r.inputs))
+		}
+		for f, row := range r.inputs[:frames] {
+			for p, in := range row {
+				if want := input(rollback.Player(p), rollback.Frame(f)); in != want {
+					t.Fatalf("peer %d confirmed input %v for player %d at frame %d, sent %v", i, in, p, f, want)
+				}
+			}
+		}
+		if i == 0 {
+			continue
+		}
+		for f, sum := range recs[0].sums {
+			if o, ok := r.sums[f]; ok {
+				compared++
+				if o != sum {
+					t.Fatalf("frame %d: checksum %x on peer 0, %x on peer %d", f, sum, o, i)
+				}
+			}
+		}
+	}
+	if compared < (len(recs)-1)*(frames/rollback.DefaultChecksumInterval-1) {
+		t.Fatalf("only %d checksums compared", compared)
+	}
 }

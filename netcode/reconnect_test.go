@@ -173,6 +173,11 @@ func playChecked(t *testing.T, r *rt.Runner[rt.Input], frames int) rt.Result {
 	t.Helper()
 	runErr := r.RunUntil(frames)
 	res, err := r.Check()
+	if runErr != nil || err != nil {
+		for i := range r.Sessions {
+			t.Logf("peer %d events: %v", i+1, r.Events(i))
+		}
+	}
 	if runErr != nil {
 		t.Fatalf("%v (confirmed %v)", runErr, res.Confirmed)
 	}

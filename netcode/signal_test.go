@@ -45,7 +45,7 @@ func TestSignalJSON(t *testing.T) {
 	// The restart messages of PROTOCOL.md, exactly.
 	for in, want := range map[string]string{
 		`{"kind":"offer","sdp":"v=0\r\n","restart":2}`: "",
-		`{"kind":"restart","restart":1}`:                 "",
+		`{"kind":"restart","restart":1}`:               "",
 		`{"kind":"candidate","candidate":{"candidate":"candidate:1 1 udp 2130706431 10.0.0.3 5000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":null},"restart":2}`: "",
 	} {
 		var s Signal

@@ -82,7 +82,7 @@ func (l *Link) restartBegan() {
 // Config.ICERestartAfter, or a restart has not reconnected within
 // Config.ICERestartTimeout.
 func (l *Link) restartDue() {
-	if !l.mesh.enter() {
+	if l.removed.Load() || !l.mesh.enter() {
 		return
 	}
 	defer l.mesh.leave()

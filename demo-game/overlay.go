@@ -56,16 +56,17 @@ type overlayLine struct {
 	Head, Alert bool
 }
 
-// overlayLines formats the F3 overlay: the frame and input delay, then one
-// row per remote peer with ping, frames ahead, rollback depth (last and
-// 99th percentile), data rates and the ICE candidate type of its path.
-func overlayLines(h hud) []overlayLine {
+// overlayLines formats the F3 overlay: the frame, input delay and frames
+// drawn per second, then one row per remote peer with ping, frames ahead,
+// rollback depth (last and 99th percentile), data rates and the ICE
+// candidate type of its path.
+func overlayLines(h hud, fps float64) []overlayLine {
 	who := "seat " + fmt.Sprint(h.Local+1)
 	if h.Local < 0 {
 		who = "spectator"
 	}
 	lines := []overlayLine{
-		{Text: fmt.Sprintf("frame %d  input delay %d  %s", h.Frame, h.InputDelay, who)},
+		{Text: fmt.Sprintf("frame %d  input delay %d  %.0f fps  %s", h.Frame, h.InputDelay, fps, who)},
 	}
 	if len(h.Peers) == 0 {
 		return append(lines, overlayLine{Text: "no remote peers", Head: true})
@@ -192,8 +193,8 @@ func overlayRect(l view.Layout, n, maxRunes int) image.Rectangle {
 }
 
 // drawOverlay draws the F3 panel.
-func drawOverlay(screen *ebiten.Image, l view.Layout, h hud) {
-	lines := overlayLines(h)
+func drawOverlay(screen *ebiten.Image, l view.Layout, h hud, fps float64) {
+	lines := overlayLines(h, fps)
 	longest := 0
 	for _, ln := range lines {
 		longest = max(longest, utf8.RuneCountInString(ln.Text))

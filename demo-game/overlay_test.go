@@ -147,20 +147,20 @@ func TestOverlayRect(t *testing.T) {
 		image.Rect(0, 0, 30, 20),
 	} {
 		l := view.NewLayout(b)
-		r := overlayRect(l, 4, 60)
+		r := overlayRect(l, 4, 600)
 		if !r.In(b) {
 			t.Errorf("%v: overlay %v leaves the screen", b, r)
 		}
 		if !r.Empty() && float64(r.Min.Y) < l.BarHeight {
 			t.Errorf("%v: overlay %v covers the score bar (%v px)", b, r, l.BarHeight)
 		}
-		if small := overlayRect(l, 2, 60); small.Dy() > r.Dy() {
+		if small := overlayRect(l, 2, 300); small.Dy() > r.Dy() || small.Dx() > r.Dx() {
 			t.Errorf("%v: 2 lines take %v, 4 lines %v", b, small, r)
 		}
 	}
-	// On the default window the whole table fits.
+	// On the default window a table of 9 lines, 700 pixels wide, fits.
 	l := view.NewLayout(image.Rect(0, 0, defaultWindowWidth, defaultWindowHeight))
-	if r := overlayRect(l, 9, 64); r.Dx() < int(64*overlayMinTextSize*0.6) || r.Max.X >= defaultWindowWidth {
+	if r := overlayRect(l, 9, 700); r.Dx() < 700 || r.Max.X >= defaultWindowWidth || r.Max.Y >= defaultWindowHeight {
 		t.Errorf("default window: overlay %v", r)
 	}
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -106,7 +107,7 @@ func TestHostAndJoin(t *testing.T) {
 	var hostOut, hostErr syncBuffer
 	hostCode := make(chan int, 1)
 	go func() {
-		hostCode <- run(ctx, append([]string{"-host", "127.0.0.1:0", "-public-ip", "127.0.0.1", "-loopback", "-players", "3", "-bots", "1",
+		hostCode <- run(ctx, append([]string{"-host", "127.0.0.1:0", "-public-ip", "127.0.0.1", "-loopback", "-web=false", "-players", "3", "-bots", "1",
 			"-headless", "-frames", "600"}, fast...), &hostOut, &hostErr)
 	}()
 	joinRE := regexp.MustCompile(`-join (ws://\S+)`)
@@ -247,4 +248,19 @@ func TestGoodTurnFlag(t *testing.T) {
 	if len(o.stun) != 1 || o.stun[0].URLs[0] != "stun:s.example:3478" {
 		t.Fatalf("parsed STUN servers %+v", o.stun)
 	}
+}
+
+// FuzzParseFlags: any command line parses to options or a usage error,
+// never a panic.
+func FuzzParseFlags(f *testing.F) {
+	f.Add("-join", "ws://h:1/signal/r", "-turn", "turn:u:p@h:3478?transport=udp")
+	f.Add("-host", ":8080", "-stun", "stun:a:1,stuns:b:2")
+	f.Add("-players", "4", "-bots", "3")
+	f.Add("-turn", "turns:@:", "-stun", "stun:@")
+	f.Fuzz(func(t *testing.T, a, b, c, d string) {
+		o, err := parseFlags([]string{a, b, c, d}, io.Discard)
+		if err == nil && (o.players < 2 || o.players > 8) && !o.syncTest && o.replay == "" {
+			t.Fatalf("accepted %q with %d players", []string{a, b, c, d}, o.players)
+		}
+	})
 }

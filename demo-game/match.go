@@ -103,11 +103,13 @@ type netMatch struct {
 	bannerTill int // tick at which a passing banner ends (0: sticky)
 	desync     *rollback.DesyncError
 	desyncs    int
-	netStats   []netcode.NetStats
-	statsTick  int
-	hud        hud
-	done       bool
-	closed     bool
+	// disconnects lists the players disconnected, with the frame.
+	disconnects []string
+	netStats    []netcode.NetStats
+	statsTick   int
+	hud         hud
+	done        bool
+	closed      bool
 }
 
 // joinMatch joins the room and returns once the match runs (every peer
@@ -282,6 +284,7 @@ func (m *netMatch) handleEvents() {
 		case rollback.EventPeerResumed:
 			m.setBanner(fmt.Sprintf("%s is back", m.peerName(e.Peer)), bannerTicks)
 		case rollback.EventPeerDisconnected:
+			m.disconnects = append(m.disconnects, fmt.Sprintf("%s at frame %d", m.names[e.Player], e.Frame))
 			m.setBanner(fmt.Sprintf("%s left at frame %d", m.names[e.Player], e.Frame), bannerTicks)
 		case rollback.EventDesync:
 			m.desyncs++
@@ -379,16 +382,21 @@ type matchReport struct {
 	Desyncs       int
 	FinalChecksum uint64
 	Reached       bool // FinalChecksum is the state's at the target frame
+	Disconnects   []string
+	Compared      uint64 // checksums compared with the other peers
 	Peers         []peerHUD
 }
 
 // report summarizes the match so far.
 func (m *netMatch) report() matchReport {
 	r := matchReport{Player: m.hud.Local, Frames: m.hud.Frame, Desyncs: m.desyncs,
-		FinalChecksum: m.confirmed.sum, Reached: m.confirmed.reached, Peers: append([]peerHUD(nil), m.hud.Peers...)}
+		FinalChecksum: m.confirmed.sum, Reached: m.confirmed.reached, Disconnects: m.disconnects, Peers: append([]peerHUD(nil), m.hud.Peers...)}
 	if m.sess != nil {
 		st := m.sess.Stats()
 		r.Rollbacks, r.Stalls = st.Rollbacks, st.Stalls
+		for _, ps := range m.sess.AppendPeerStats(nil) {
+			r.Compared += ps.ChecksumsCompared
+		}
 	}
 	for _, p := range m.hud.Peers {
 		r.RollbackDepth = max(r.RollbackDepth, p.RollbackP99)

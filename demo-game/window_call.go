@@ -3,15 +3,38 @@
 package main
 
 import (
+	"context"
 	"errors"
+
+	"github.com/lynnet/lyn/demo-game/sim"
 )
 
-// errNoWindow: this build has no window.
-var errNoWindow = errors.New("this build has no window yet (demo-game/window.go is not merged): use -headless")
+// showWindow opens the game window on the calling goroutine (Ebiten's game
+// loop wants the main one) and plays m in it until the window closes.
+func showWindow(m liveMatch, cfg windowConfig) error { return runWindow(m, cfg) }
 
-// showWindow opens the game window on the calling goroutine and runs m in
-// it until the window closes.
-func showWindow(m liveMatch, cfg windowConfig) error {
-	_, _ = m, cfg
-	return errNoWindow
+// errInterrupted ends the window when the program is told to stop
+// (SIGINT, SIGTERM): run's context is done.
+var errInterrupted = errors.New("interrupted")
+
+// ctxMatch is a liveMatch whose window closes when ctx ends.
+type ctxMatch struct {
+	liveMatch
+	ctx context.Context
+}
+
+func (c ctxMatch) Tick(local []sim.Input) error {
+	if c.ctx.Err() != nil {
+		return errInterrupted
+	}
+	return c.liveMatch.Tick(local)
+}
+
+// showWindowCtx is showWindow that also closes when ctx ends.
+func showWindowCtx(ctx context.Context, m liveMatch, cfg windowConfig) error {
+	err := showWindow(ctxMatch{m, ctx}, cfg)
+	if errors.Is(err, errInterrupted) {
+		return nil
+	}
+	return err
 }

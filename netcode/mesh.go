@@ -244,6 +244,12 @@ func (m *Mesh) removeAccepted(peer PeerID) {
 	delete(m.links, peer)
 	m.order = slices.DeleteFunc(m.order, func(o *Link) bool { return o == l })
 	m.linksMu.Unlock()
+	l.removed.Store(true)
+	l.mu.Lock()
+	if l.restartTimer != nil {
+		l.restartTimer.Stop()
+	}
+	l.mu.Unlock()
 	m.log.Debug("netcode: accepted peer left", "peer", peer)
 	if err := closePeerConnection(l.pc); err != nil {
 		m.log.Debug("netcode: closing a departed peer", "peer", peer, "err", err)

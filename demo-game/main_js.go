@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"syscall/js"
+	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
@@ -50,50 +51,67 @@ func browserMain(page js.Value) error {
 	status.Set("signal", opts.Signal)
 	page.Call("show", fmt.Sprintf("joining %s\nwaiting for %d players…", opts.Signal, opts.Players))
 
-	rec := &browserRecorder{status: status, sums: status.Get("checksums")}
-	var game *sim.Game
-	sess, err := netcode.Join(context.Background(), netcode.JoinConfig[sim.Input]{
-		URL:     opts.Signal,
-		Players: opts.Players,
-		Codec:   sim.Codec{},
-		NewGame: func(seed uint64, players int) rollback.Game[sim.Input] {
-			game = sim.New(seed, players)
-			return game
-		},
-		Session: rollback.Config[sim.Input]{InputDelay: opts.Delay, Recorder: rec},
-		Logger:  slog.New(slog.NewTextHandler(browserConsole{}, &slog.HandlerOptions{Level: slog.LevelInfo})),
-	})
-	if err != nil {
-		return fmt.Errorf("joining %s: %w", opts.Signal, err)
-	}
-	page.Call("mark", "joined")
-	status.Set("state", "connected")
-	status.Set("player", int(sess.LocalPlayer()))
-	page.Call("show", "")
-
-	names := make([]string, game.Players())
-	names[sess.LocalPlayer()] = opts.Name
-	if opts.Bot && opts.Name == "" {
-		names[sess.LocalPlayer()] = "bot"
-	}
-	g := &browserGame{page: page, status: status, sess: sess, game: game, bot: opts.Bot,
-		view: view.Options{Local: int(sess.LocalPlayer()), Names: names}}
+	// The canvas runs from the start, showing the empty arena, and joins
+	// once it has drawn a frame: Ebiten's first frame (shader compilation,
+	// font rasterization) can take seconds on software WebGL, which must
+	// not happen while a WebSocket or a peer waits for this page.
+	g := &browserGame{page: page, status: status, bot: opts.Bot, opts: opts,
+		game: sim.New(0, opts.Players), joined: make(chan browserJoin, 1), firstDraw: true}
+	g.view = view.Options{Local: -1}
+	g.banner = fmt.Sprintf("waiting for %d players in %s", opts.Players, opts.Signal)
 	ebiten.SetWindowTitle("lyn demo")
 	ebiten.SetRunnableOnUnfocused(true)
 	err = ebiten.RunGame(g)
-	sess.Close()
+	if g.sess != nil {
+		g.sess.Close()
+	}
 	if err != nil && !errors.Is(err, ebiten.Termination) {
 		return err
 	}
 	return nil
 }
 
+// browserJoin is the outcome of netcode.Join.
+type browserJoin struct {
+	sess *netcode.Session[sim.Input]
+	game *sim.Game
+	err  error
+}
+
+// join joins the room (it returns once the room is full and every peer is
+// connected) and hands the session to Update.
+func (g *browserGame) join() {
+	rec := &browserRecorder{status: g.status, sums: g.status.Get("checksums")}
+	var game *sim.Game
+	sess, err := netcode.Join(context.Background(), netcode.JoinConfig[sim.Input]{
+		URL:     g.opts.Signal,
+		Players: g.opts.Players,
+		Codec:   sim.Codec{},
+		NewGame: func(seed uint64, players int) rollback.Game[sim.Input] {
+			game = sim.New(seed, players)
+			return game
+		},
+		Session: rollback.Config[sim.Input]{
+			InputDelay:        g.opts.Delay,
+			Recorder:          rec,
+			DisconnectTimeout: g.opts.Timeout,
+		},
+		Logger: slog.New(slog.NewTextHandler(browserConsole{}, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	})
+	if err != nil {
+		err = fmt.Errorf("joining %s: %w", g.opts.Signal, err)
+	}
+	g.joined <- browserJoin{sess: sess, game: game, err: err}
+}
+
 // browserGame is the Ebiten game of the browser build: one local player
 // over a netcode session.
 type browserGame struct {
 	page, status js.Value
-	sess         *netcode.Session[sim.Input]
-	game         *sim.Game
+	opts         web.Options
+	joined       chan browserJoin
+	sess         *netcode.Session[sim.Input] // nil until joined
+	game         *sim.Game                   // an empty arena until joined
 	bot          bool
 	view         view.Options
 
@@ -103,10 +121,27 @@ type browserGame struct {
 	framesAhead float32
 	skipped     int
 	drawn       bool
+	firstDraw   bool
+	ticks       int
+	draws       int
+	drawTime    time.Duration
 	stalls      int
 }
 
 func (g *browserGame) Update() error {
+	g.ticks++
+	g.status.Set("ticks", g.ticks)
+	if g.sess == nil {
+		select {
+		case j := <-g.joined:
+			if j.err != nil {
+				return j.err
+			}
+			g.startMatch(j)
+		default:
+			return nil
+		}
+	}
 	local := g.sess.LocalPlayer()
 	var in sim.Input
 	if g.bot {
@@ -132,6 +167,23 @@ func (g *browserGame) Update() error {
 		g.stalls++
 	}
 	return g.poll()
+}
+
+// startMatch switches from the waiting screen to the match.
+func (g *browserGame) startMatch(j browserJoin) {
+	g.sess, g.game, g.banner = j.sess, j.game, ""
+	local := int(j.sess.LocalPlayer())
+	names := make([]string, j.game.Players())
+	names[local] = g.opts.Name
+	if g.opts.Bot && g.opts.Name == "" {
+		names[local] = "bot"
+	}
+	g.view = view.Options{Local: local, Names: names}
+	g.page.Call("mark", "joined")
+	g.status.Set("state", "connected")
+	g.status.Set("player", local)
+	g.page.Call("show", "")
+	browserLog(fmt.Sprintf("joined as player %d of %d", local+1, j.game.Players()))
 }
 
 // poll reads the session's events and reports progress to the page.
@@ -164,7 +216,19 @@ func (g *browserGame) poll() error {
 }
 
 func (g *browserGame) Draw(screen *ebiten.Image) {
+	t0 := time.Now()
+	defer g.timeDraw(t0)
 	view.Draw(screen, g.game, g.view)
+	if g.sess == nil {
+		if g.firstDraw {
+			g.firstDraw = false
+			g.page.Call("mark", "firstDraw")
+			g.page.Call("show", "")
+			go g.join()
+		}
+		ebitenutil.DebugPrint(screen, g.banner)
+		return
+	}
 	st := g.sess.Stats()
 	line := fmt.Sprintf("frame %d  delay %d  rollbacks %d", st.Frame, g.sess.InputDelay(), st.Rollbacks)
 	g.peers = g.sess.AppendPeerStats(g.peers[:0])
@@ -180,6 +244,13 @@ func (g *browserGame) Draw(screen *ebiten.Image) {
 		g.page.Call("mark", "firstFrame")
 		browserLog("first frame drawn")
 	}
+}
+
+// timeDraw reports the mean time of Draw (the Go side of it) to the page.
+func (g *browserGame) timeDraw(t0 time.Time) {
+	g.drawTime += time.Since(t0)
+	g.draws++
+	g.status.Set("drawMs", float64(g.drawTime.Microseconds())/1e3/float64(g.draws))
 }
 
 func (g *browserGame) Layout(w, h int) (int, int) { return w, h }

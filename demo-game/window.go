@@ -2,8 +2,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -26,9 +26,9 @@ const (
 )
 
 // runWindow opens the game window and plays m in it at 60 ticks a second
-// until the player presses Esc or closes the window (nil error) or m.Tick
-// fails (that error). It can run only once per process: Ebiten allows one
-// game loop.
+// until the player presses Esc, closes the window or cfg.Quit is closed
+// (nil error), or m.Tick fails (that error). It must be called on the main
+// goroutine and only once per process: Ebiten runs one game loop.
 func runWindow(m liveMatch, cfg windowConfig) error {
 	title := cfg.Title
 	if title == "" {
@@ -43,6 +43,8 @@ func runWindow(m liveMatch, cfg windowConfig) error {
 	ebiten.SetRunnableOnUnfocused(true)
 	w := newWindowGame(m, cfg)
 	err := ebiten.RunGame(w)
+	w.log.Info("window closed", "ticks", w.ticks, "frames_drawn", w.frames,
+		"fps", fmt.Sprintf("%.1f", w.averageFPS()), "err", err)
 	if errors.Is(err, errQuit) {
 		return nil
 	}
@@ -58,18 +60,28 @@ var errQuit = errors.New("demo-game: the player quit")
 type windowGame struct {
 	m           liveMatch
 	seats       int
+	quit        <-chan struct{}
+	log         *slog.Logger
 	showOverlay bool
 	local       []sim.Input
 	hud         hud
-	done        bool // the match is over: no more ticks, keep the picture
-	firstFrame  sync.Once
+	done        bool    // the match is over: no more ticks, keep the picture
 	scale       float64 // device scale factor, read in Layout
+
+	ticks, frames int       // Ticks run, frames drawn
+	firstDrawn    time.Time // when the first frame was drawn
 }
 
 func newWindowGame(m liveMatch, cfg windowConfig) *windowGame {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
 	return &windowGame{
 		m:           m,
 		seats:       max(0, cfg.Seats),
+		quit:        cfg.Quit,
+		log:         log,
 		showOverlay: cfg.ShowOverlay,
 		hud:         m.HUD(),
 		scale:       1,
@@ -78,6 +90,11 @@ func newWindowGame(m liveMatch, cfg windowConfig) *windowGame {
 
 // Update samples the keyboard and runs one tick of the match.
 func (w *windowGame) Update() error {
+	select {
+	case <-w.quit: // a nil channel never is ready
+		return errQuit
+	default:
+	}
 	if inpututil.IsKeyJustPressed(quitKey) {
 		return errQuit
 	}
@@ -91,6 +108,7 @@ func (w *windowGame) Update() error {
 	if err := w.m.Tick(w.local); err != nil {
 		return err
 	}
+	w.ticks++
 	w.hud = w.m.HUD()
 	w.done = w.hud.Done
 	return nil
@@ -102,15 +120,25 @@ func (w *windowGame) Draw(screen *ebiten.Image) {
 	view.Draw(screen, w.m.Game(), view.Options{Local: h.Local, Names: h.Names})
 	l := view.NewLayout(screen.Bounds())
 	if w.showOverlay {
-		drawOverlay(screen, l, h)
+		drawOverlay(screen, l, h, ebiten.ActualFPS())
 	} else {
 		drawHint(screen, l)
 	}
 	drawBanner(screen, l, h)
-	w.firstFrame.Do(func() {
-		slog.Info("first frame drawn", "since_start", time.Since(processStart).Round(time.Millisecond),
-			"frame", h.Frame)
-	})
+	w.frames++
+	if w.frames == 1 {
+		w.firstDrawn = time.Now()
+		w.log.Info("first frame drawn", "since_start", w.firstDrawn.Sub(processStart).Round(time.Millisecond),
+			"frame", h.Frame, "screen", screen.Bounds().Size(), "scale", w.scale)
+	}
+}
+
+// averageFPS is the frames drawn per second since the first one.
+func (w *windowGame) averageFPS() float64 {
+	if w.frames < 2 {
+		return 0
+	}
+	return float64(w.frames-1) / time.Since(w.firstDrawn).Seconds()
 }
 
 // Layout renders at the window's size in device pixels, so the picture is

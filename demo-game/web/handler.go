@@ -186,6 +186,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {
 	case p == "/" || p == "/index.html":
 		h.serveIndex(w, r)
+	case p == "/favicon.ico":
+		w.WriteHeader(http.StatusNoContent) // none, and no 404 in the console
 	case p == "/wasm_exec.js":
 		h.serveWasmExec(w, r)
 	case strings.HasPrefix(p, "/lyn-") && strings.HasSuffix(p, ".wasm"):

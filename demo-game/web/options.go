@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -28,6 +29,11 @@ type Options struct {
 	// Name is the player's name as the page shows it, up to MaxNameLen
 	// printable characters (default: the view's "P1" ... "P8").
 	Name string
+	// Timeout is how long a silent peer may stay silent before its
+	// players are dropped, 1 s to MaxTimeout (default DefaultTimeout; in a
+	// URL, timeout=<seconds>). A browser tab hitches more than a native
+	// program (garbage collection, a busy main thread, software WebGL).
+	Timeout time.Duration
 	// Bot plays this seat with the demo's bot instead of the keyboard.
 	Bot bool
 	// LoopbackOnly makes the page drop every ICE candidate, local or
@@ -44,6 +50,8 @@ const (
 	MaxPlayers     = 8
 	MaxDelay       = 30
 	MaxNameLen     = 16
+	DefaultTimeout = 5 * time.Second
+	MaxTimeout     = 10 * time.Minute
 	// maxQueryLen bounds what ParseOptions looks at: no page URL of ours is
 	// anywhere near it.
 	maxQueryLen = 4096
@@ -68,7 +76,7 @@ func ParseOptions(pageURL, signalPath string) (Options, error) {
 	if err != nil {
 		return o, fmt.Errorf("%w: query: %v", ErrBadOptions, err)
 	}
-	o.Players, o.Delay = DefaultPlayers, DefaultDelay
+	o.Players, o.Delay, o.Timeout = DefaultPlayers, DefaultDelay, DefaultTimeout
 	for key, vals := range q {
 		if len(vals) != 1 {
 			return o, fmt.Errorf("%w: %q given %d times", ErrBadOptions, key, len(vals))
@@ -83,6 +91,10 @@ func ParseOptions(pageURL, signalPath string) (Options, error) {
 			o.Players, err = intIn(key, v, 2, MaxPlayers)
 		case "delay":
 			o.Delay, err = intIn(key, v, 0, MaxDelay)
+		case "timeout":
+			var sec int
+			sec, err = intIn(key, v, 1, int(MaxTimeout/time.Second))
+			o.Timeout = time.Duration(sec) * time.Second
 		case "name":
 			o.Name, err = name(v)
 		case "bot":
@@ -90,7 +102,7 @@ func ParseOptions(pageURL, signalPath string) (Options, error) {
 		case "loopback":
 			o.LoopbackOnly, err = flag(key, v)
 		default:
-			return o, fmt.Errorf("%w: unknown option %q (known: signal, room, players, delay, name, bot, loopback)", ErrBadOptions, truncate(key, 32))
+			return o, fmt.Errorf("%w: unknown option %q (known: signal, room, players, delay, timeout, name, bot, loopback)", ErrBadOptions, truncate(key, 32))
 		}
 		if err != nil {
 			return o, err
@@ -148,6 +160,9 @@ func JoinURL(origin string, o Options) string {
 	}
 	if o.Delay != DefaultDelay {
 		q.Set("delay", strconv.Itoa(o.Delay))
+	}
+	if o.Timeout != 0 && o.Timeout != DefaultTimeout {
+		q.Set("timeout", strconv.Itoa(int(max(o.Timeout/time.Second, 1))))
 	}
 	if o.Name != "" {
 		q.Set("name", o.Name)

@@ -200,7 +200,7 @@ func (r *runner) window(ctx context.Context, self netMatchConfig, waitBanner str
 	if self.Spectate {
 		seats = 0
 	}
-	werr := showWindowCtx(ctx, m, windowConfig{Title: "lyn demo", ShowOverlay: r.o.overlay, Seats: seats})
+	werr := r.showWindow(ctx, m, windowConfig{Title: "lyn demo", ShowOverlay: r.o.overlay, Seats: seats})
 	cancel()
 	cerr := m.Close()
 	wg.Wait()
@@ -468,7 +468,7 @@ func (r *runner) runReplay(ctx context.Context) error {
 				return err
 			}
 		}
-	} else if err := showWindowCtx(ctx, m, windowConfig{Title: "lyn demo: replay of " + r.o.replay, ShowOverlay: r.o.overlay}); err != nil {
+	} else if err := r.showWindow(ctx, m, windowConfig{Title: "lyn demo: replay of " + r.o.replay, ShowOverlay: r.o.overlay}); err != nil {
 		return err
 	}
 	if m.err != nil {
@@ -495,7 +495,7 @@ func (r *runner) runSyncTest(ctx context.Context) error {
 		}
 	} else {
 		m.frames = 0 // play until the window closes
-		if err := showWindowCtx(ctx, m, windowConfig{Title: "lyn demo: sync test", ShowOverlay: r.o.overlay, Seats: seats}); err != nil {
+		if err := r.showWindow(ctx, m, windowConfig{Title: "lyn demo: sync test", ShowOverlay: r.o.overlay, Seats: seats}); err != nil {
 			return err
 		}
 	}

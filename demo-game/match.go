@@ -256,7 +256,7 @@ func (m *netMatch) tickPlayer(local []sim.Input) error {
 	m.handleEvents()
 	m.peerErrs = s.PeerErrors(m.peerErrs[:0])
 	for _, pe := range m.peerErrs {
-		m.setBanner(fmt.Sprintf("%s: %v", m.peerName(pe.Peer), pe.Err), 0)
+		m.setBanner(fmt.Sprintf("%s: %v", m.peerName(pe.Peer), pe.Err), 2*bannerTicks)
 	}
 	return nil
 }
@@ -273,7 +273,7 @@ func (m *netMatch) tickSpectator() error {
 	}
 	m.peerErrs = sp.PeerErrors(m.peerErrs[:0])
 	for _, pe := range m.peerErrs {
-		m.setBanner(fmt.Sprintf("%s: %v", m.peerName(pe.Peer), pe.Err), 0)
+		m.setBanner(fmt.Sprintf("%s: %v", m.peerName(pe.Peer), pe.Err), 2*bannerTicks)
 	}
 	return nil
 }

@@ -216,12 +216,7 @@ func (m *netMatch) Tick(local []sim.Input) error {
 	} else if err := m.tickSpectator(); err != nil {
 		return err
 	}
-	if m.bannerTill != 0 && m.ticks >= m.bannerTill {
-		m.banner, m.bannerTill = "", 0
-	}
-	if m.desync != nil {
-		m.banner = fmt.Sprintf("DESYNC at frame %d with %s", m.desync.Frame, m.peerName(m.desync.Peer))
-	}
+	m.updateBanner()
 	if m.cfg.Frames > 0 && m.confirmed.reached {
 		m.done = true
 	}
@@ -305,6 +300,17 @@ func (m *netMatch) handleEvents() {
 		case rollback.EventConfigMismatch:
 			m.setBanner(fmt.Sprintf("%s runs another version of the game: %v", m.peerName(e.Peer), e.Err), 0)
 		}
+	}
+}
+
+// updateBanner ends a passing banner whose time is up; a desync's banner
+// stays for good.
+func (m *netMatch) updateBanner() {
+	if m.bannerTill != 0 && m.ticks >= m.bannerTill {
+		m.banner, m.bannerTill = "", 0
+	}
+	if m.desync != nil {
+		m.banner = fmt.Sprintf("DESYNC at frame %d with %s", m.desync.Frame, m.peerName(m.desync.Peer))
 	}
 }
 

@@ -109,7 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.record, "record", "", "record the match to this file")
 	fs.StringVar(&o.replay, "replay", "", "replay a recorded match, checking its checksums")
 	fs.BoolVar(&o.headless, "headless", false, "no window: bots play every local seat; prints stats and the final checksum")
-	fs.IntVar(&o.frames, "frames", 0, "frames to play (-headless default 600, -sync-test default 600; window: endless)")
+	fs.IntVar(&o.frames, "frames", 0, "frames to play (-headless and -sync-test default 600; in the window the match stops there, default endless)")
 	fs.BoolVar(&o.syncTest, "sync-test", false, "run the game under rollback's sync-test and report the first nondeterministic frame")
 	fs.IntVar(&o.checkDistance, "check-distance", rollback.DefaultCheckDistance, "frames the sync-test simulates again every frame, 1 to 64")
 	fs.DurationVar(&o.botRTT, "bot-rtt", 80*time.Millisecond, "round trip added to the bots' network (embedded and -host bots)")

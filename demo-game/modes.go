@@ -136,8 +136,11 @@ func (r *runner) selfConfig(room string) netMatchConfig {
 	if o.relay {
 		cfg.Net.ICETransportPolicy = webrtc.ICETransportPolicyRelay
 	}
+	// In the window too: the match is over (the window keeps its last
+	// picture) once -frames are confirmed.
+	cfg.Frames = rollback.Frame(o.frames)
 	if o.headless {
-		cfg.Bot, cfg.Frames, cfg.FrameRate = true, rollback.Frame(o.frames), o.fps
+		cfg.Bot, cfg.FrameRate = true, o.fps
 	}
 	return cfg
 }

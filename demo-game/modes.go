@@ -117,7 +117,7 @@ func (r *runner) runHost(ctx context.Context) error {
 	} else {
 		fmt.Fprintf(r.stdout, "  (no browser build: %v)\n", webErr)
 	}
-	fmt.Fprintf(r.stdout, "  STUN/TURN for them: %v (UDP; open the port, TCP and UDP, in your firewall or router)\n", srv.iceURLs)
+	fmt.Fprintf(r.stdout, "  STUN/TURN for them: %v (open TCP port %d and UDP port %d in your firewall or router)\n", srv.iceURLs, srv.port(), srv.relayPort())
 	bots, err := r.botConfigs(srv.roomURL("", o.room), o.bots, o.loopback)
 	if err != nil {
 		return err

@@ -135,6 +135,18 @@ func (s *server) port() int {
 	return ta.Port
 }
 
+// relayPort is the relay's UDP port (0 without a relay).
+func (s *server) relayPort() int {
+	if s.rl == nil {
+		return 0
+	}
+	ua, _ := s.rl.Addr().(*net.UDPAddr)
+	if ua == nil {
+		return 0
+	}
+	return ua.Port
+}
+
 func (s *server) closeRelay() error {
 	if s.rl == nil {
 		return nil

@@ -120,16 +120,16 @@ func writeBandwidth(w io.Writer, rep *Report, plots map[string]string) {
 	}
 	fmt.Fprintln(w, "## 2. Bandwidth")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "A real rollback session of the reference game (`rollbacktest.NewGame`) per player, each on its own goroutine at 60 Hz of real time. `lyn-webrtc`: joined through the signaling server, every player's pion sockets wrapped by a counting `transport.Net` (internal/countnet), so every datagram is counted: DTLS, SCTP DATA and SACKs, STUN keepalives. `lyn-udp`: lyn's UDP transport's own datagram counters. `pion-32B`: two bare pion peers sending 32 bytes at 60 Hz (reference). Bytes = UDP payload + 28 (IPv4 + UDP headers) per datagram; 1 KiB = 1024 B. `held`: each player holds one button combination all game; `mashed`: a new random combination every frame. Upload per peer is to all its peers; per link is that divided by the other players (one direction of one pair).")
+	fmt.Fprintln(w, "A real rollback session of the reference game (`rollbacktest.NewGame`) per player, each on its own goroutine at 60 Hz of real time. `lyn-webrtc`: joined through the signaling server, every player's pion sockets wrapped by a counting `transport.Net` (internal/countnet), so every datagram is counted: DTLS, SCTP DATA and SACKs, STUN keepalives. `lyn-udp`: lyn's UDP transport's own datagram counters. `pion-32B`: two bare pion peers sending 32 bytes at 60 Hz (reference). Bytes = UDP payload + 28 (IPv4 + UDP headers) per datagram; 1 KiB = 1024 B. `held`: each player holds one button combination all game; `mashed`: a new random combination every frame. Upload per peer is to all its peers; per link is that divided by the other players (one direction of one pair). \"SACK alone\": 65-byte DTLS datagrams, an SCTP packet holding one SACK chunk and nothing else (pion/sctp acknowledges every second DATA packet this way rather than bundling the SACK with its own DATA); a DATA datagram is 28 IPv4+UDP + 37 DTLS + 12 SCTP + 16 DATA chunk header + the message padded to 4 bytes.")
 	fmt.Fprintln(w)
 	var rows [][]string
 	for _, r := range rep.Bandwidth {
 		rows = append(rows, []string{r.Path, r.Inputs, fmt.Sprint(r.Players), f2(r.UpKiBps), f2(r.PerLinkKiBps), f2(r.PerLink60),
-			f1(r.DatagramsPerSec), f1(r.BytesPerDatagram), f1(r.LynBytesPerPacket), f1(r.FramesPerSec), f1(r.RollbacksPerSec), f1(r.CPUPercent), errCell(r.Err)})
+			f1(r.DatagramsPerSec), f1(r.SACKPerSec), f1(r.STUNPerSec), f1(r.BytesPerDatagram), f1(r.LynBytesPerPacket), f1(r.FramesPerSec), f1(r.RollbacksPerSec), f1(r.CPUPercent), errCell(r.Err)})
 	}
-	rows = append(rows, []string{"fortress-rollback (published)", "?", "2", "", "4.73", "", "", "", "", "", "", "", "anchor, LAN"},
-		[]string{"fortress-rollback (published)", "?", "2", "", "5.86", "", "", "", "", "", "", "", "anchor, 100 ms RTT, 5 % loss"})
-	mdTable(w, []string{"path", "inputs", "players", "upload KiB/s per peer", "per link KiB/s", "per link at 60.0 frames/s", "datagrams/s per peer", "wire B/datagram", "lyn B/packet", "frames/s", "rollbacks/s", "CPU % per peer", ""}, rows)
+	rows = append(rows, []string{"fortress-rollback (published)", "?", "2", "", "4.73", "", "", "", "", "", "", "", "", "", "anchor, LAN"},
+		[]string{"fortress-rollback (published)", "?", "2", "", "5.86", "", "", "", "", "", "", "", "", "", "anchor, 100 ms RTT, 5 % loss"})
+	mdTable(w, []string{"path", "inputs", "players", "upload KiB/s per peer", "per link KiB/s", "per link at 60.0 frames/s", "datagrams/s per peer", "of which SACK alone", "STUN", "wire B/datagram", "lyn B/packet", "frames/s", "rollbacks/s", "CPU % per peer", ""}, rows)
 	if f, ok := plots["bandwidth"]; ok {
 		fmt.Fprintf(w, "![bandwidth](%s)\n\n", f)
 	}

@@ -261,18 +261,20 @@ func runBench(run []string, s settings, full bool, progress io.Writer) *Report {
 				logf("[connect] %-13s: first input p50 %.1f ms p90 %.1f ms, %d trials, %d failed %s", r.Tuning, r.Running.P50, r.Running.P90, r.Trials, r.Failed, r.Err)
 			}
 		case "engine":
-			for _, n := range s.enginePlayers {
-				base := 0.0
-				for _, d := range s.engineDepths {
-					r := measureEngine(n, d, s.engineFrames)
-					if d == 0 {
-						base = r.NsPerFrame
+			for _, game := range []string{"reference", "demo"} {
+				for _, n := range s.enginePlayers {
+					base := 0.0
+					for _, d := range s.engineDepths {
+						r := measureEngine(game, n, d, s.engineFrames)
+						if d == 0 {
+							base = r.NsPerFrame
+						}
+						if base > 0 {
+							r.OverheadNs = r.NsPerFrame - base
+						}
+						rep.Engine = append(rep.Engine, r)
+						logf("[engine] %s %dp depth %d: %.2f µs/frame/peer, measured depth %.2f, %.1f allocs/frame %s", game, n, d, r.NsPerFrame/1e3, r.MeasuredDepth, r.AllocsPerFrame, r.Err)
 					}
-					if base > 0 {
-						r.OverheadNs = r.NsPerFrame - base
-					}
-					rep.Engine = append(rep.Engine, r)
-					logf("[engine] %dp depth %d: %.2f µs/frame/peer, measured depth %.2f, %.1f allocs/frame %s", n, d, r.NsPerFrame/1e3, r.MeasuredDepth, r.AllocsPerFrame, r.Err)
 				}
 			}
 		case "impairment":

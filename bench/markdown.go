@@ -157,14 +157,14 @@ func writeEngine(w io.Writer, rep *Report, plots map[string]string) {
 	}
 	fmt.Fprintln(w, "## 4. Engine cost")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "rollback.Session for every peer of the reference game in one goroutine, lock step on a fake clock over rollbacktest's in-memory network (allocation-free once warm), every message delayed `depth` frames and every input different from the last, so every prediction misses and every frame rolls back about `depth` frames (depth 0: held inputs, no rollback). CPU per frame per peer includes the transport and the game's Save/Load/Advance. Overhead is the CPU above the depth-0 row with as many players.")
+	fmt.Fprintln(w, "rollback.Session for every peer of the game (`reference`: rollbacktest's reference game, a few integers per player; `demo`: demo-game/sim, the demo's arena with bodies, dashes and rounds) in one goroutine, lock step on a fake clock over rollbacktest's in-memory network (allocation-free once warm), every message delayed `depth` frames and every input different from the last, so every prediction misses and every frame rolls back about `depth` frames (depth 0: held inputs, no rollback). CPU per frame per peer includes the transport and the game's Save/Load/Advance. Overhead is the CPU above the depth-0 row with as many players.")
 	fmt.Fprintln(w)
 	var rows [][]string
 	for _, r := range rep.Engine {
-		rows = append(rows, []string{fmt.Sprint(r.Players), fmt.Sprint(r.Depth), f2(r.MeasuredDepth), f2(r.RollbacksPerFrame),
+		rows = append(rows, []string{r.Game, fmt.Sprint(r.Players), fmt.Sprint(r.Depth), f2(r.MeasuredDepth), f2(r.RollbacksPerFrame),
 			f2(r.NsPerFrame / 1e3), f2(r.OverheadNs / 1e3), f1(r.AllocsPerFrame), f0(r.BytesPerFrame), errCell(r.Err)})
 	}
-	mdTable(w, []string{"players", "depth", "measured depth", "rollbacks/frame", "CPU µs/frame/peer", "overhead µs", "allocs/frame", "alloc B/frame", ""}, rows)
+	mdTable(w, []string{"game", "players", "depth", "measured depth", "rollbacks/frame", "CPU µs/frame/peer", "overhead µs", "allocs/frame", "alloc B/frame", ""}, rows)
 	if f, ok := plots["engine"]; ok {
 		fmt.Fprintf(w, "![engine cost](%s)\n\n", f)
 	}

@@ -435,30 +435,17 @@ type lynLatency struct {
 }
 
 func openMeshLatency(ctx context.Context, h *latHarness) (latencyNet, error) {
-	hub := netcode.NewMemorySignaling()
-	ids := nodeIDs(h.n)
-	meshes := make([]*netcode.Mesh, h.n)
-	errs := make([]error, h.n)
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Go(func() {
-			meshes[i], errs[i] = netcode.Connect(ctx, id, ids, hub.Signaler(id), netcode.Config{LoopbackOnly: true})
-		})
+	cfgs := make([]netcode.Config, h.n)
+	for i := range cfgs {
+		cfgs[i] = netcode.Config{LoopbackOnly: true}
 	}
-	wg.Wait()
+	meshes, err := connectMeshes(ctx, cfgs)
+	if err != nil {
+		return nil, err
+	}
 	packets := make([]arrivingPackets, h.n)
 	for i, m := range meshes {
-		if m != nil {
-			packets[i] = m
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		for _, p := range packets {
-			if p != nil {
-				p.Close()
-			}
-		}
-		return nil, err
+		packets[i] = m
 	}
 	return startLynLatency(h, packets)
 }

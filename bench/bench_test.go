@@ -303,7 +303,7 @@ func FuzzReadReport(f *testing.F) {
 func TestSmoke(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	s := settings{
-		latencyWarm: 50 * time.Millisecond, latencyWindow: 400 * time.Millisecond, b2bWindow: 300 * time.Millisecond, latencyPeers: []int{3},
+		latencyWarm: 50 * time.Millisecond, latencyWindow: 400 * time.Millisecond, b2bWindow: 300 * time.Millisecond, latencyPeers: []int{3}, latencySlices: 2,
 		bandwidthWindow: 200 * time.Millisecond, bandwidthPlayers: []int{2}, bandwidthInputs: []string{inputsMashed},
 		connectTrials: 2, connectBudget: 20 * time.Second,
 		enginePlayers: []int{2}, engineDepths: []int{0, 3}, engineFrames: 100,

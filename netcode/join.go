@@ -245,7 +245,8 @@ func waitStart(ctx context.Context, c *signaling.Client) (*signaling.Start, erro
 // spectators: the first Signal from a peer not in the order takes a free
 // slot i and PeerID FirstSpectatorID+i; its peer-left frees the slot and is
 // reported to the Mesh as signalGone. Elsewhere slots is empty and
-// such peers are ignored.
+// such peers are ignored. A player's peer-left is reported as signalGone
+// too (the Mesh stops restarting ICE with it).
 type clientSignaler struct {
 	client *signaling.Client
 	order  []signaling.PeerID
@@ -295,6 +296,9 @@ func (c *clientSignaler) Recv(ctx context.Context) (PeerID, Signal, error) {
 			}
 			c.log.Debug("netcode: ignoring signal from a peer that is not a player", "peer", ev.From)
 		case *signaling.PeerLeft:
+			if i := slices.Index(c.order, ev.ID); i >= 0 {
+				return PeerID(i + 1), Signal{Kind: signalGone}, nil
+			}
 			if id, ok := c.release(ev.ID); ok {
 				return id, Signal{Kind: signalGone}, nil
 			}

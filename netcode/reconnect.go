@@ -82,7 +82,7 @@ func (l *Link) restartBegan() {
 // Config.ICERestartAfter, or a restart has not reconnected within
 // Config.ICERestartTimeout.
 func (l *Link) restartDue() {
-	if l.removed.Load() || !l.mesh.enter() {
+	if l.left.Load() || !l.mesh.enter() {
 		return
 	}
 	defer l.mesh.leave()
@@ -192,6 +192,17 @@ func (l *Link) restartImpossible(gone error) error {
 	err := PeerError{Peer: l.peer, Err: fmt.Errorf("cannot restart ICE: %w", gone)}
 	l.mesh.report(l.peer, err.Err)
 	return err
+}
+
+// stopRestarting ends the restarts of a peer that left.
+func (l *Link) stopRestarting() {
+	l.left.Store(true)
+	l.mu.Lock()
+	if l.restartTimer != nil {
+		l.restartTimer.Stop()
+		l.restartTimer = nil
+	}
+	l.mu.Unlock()
 }
 
 // enter registers a background task (a restart, a timer's callback) that

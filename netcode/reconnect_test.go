@@ -766,3 +766,58 @@ func TestRestartKeepsChannels(t *testing.T) {
 		t.Logf("peer %d: restarts %d, last took %v; %d control messages in order", i+1, ps.Restarts, ps.LastRestart, len(got))
 	}
 }
+
+// TestPlayerLeftStopsRestarts: when the signaling server reports that a
+// player left the room, the Link to it is never restarted again (there is
+// nobody to signal) even when its path breaks; it stays in the Mesh for
+// the session to give up on.
+func TestPlayerLeftStopsRestarts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newReconnectWorld(t, 2, 11)
+		k := serveKillable(t)
+		cfgs := make([]JoinConfig[rt.Input], 2)
+		for i := range cfgs {
+			cfgs[i] = JoinConfig[rt.Input]{
+				URL: "ws://signal.lyn.test/left", Players: 2, Codec: inputCodec,
+				NewGame: func(seed uint64, players int) rollback.Game[rt.Input] { return rt.NewGame(players, seed) },
+				Net: Config{Net: w.nets[i], NetworkTypes: []webrtc.NetworkType{webrtc.NetworkTypeUDP4},
+					MulticastDNSMode: ice.MulticastDNSModeDisabled},
+				HTTPClient: k.client,
+			}
+		}
+		sessions, _ := joinEach(t, cfgs)
+		stay, leave := sessions[0], sessions[1]
+		link := stay.Mesh().Link(otherPlayer(stay))
+		// The leaver quits the room but, for the test, keeps its
+		// PeerConnection (a whole Close would close the path too).
+		if err := leave.conn.client.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for start := time.Now(); !link.left.Load(); time.Sleep(10 * time.Millisecond) {
+			if time.Since(start) > 10*time.Second {
+				t.Fatal("the peer's departure never reached the mesh")
+			}
+		}
+		w.cut.set(hostIP(1), true)
+		time.Sleep(4 * time.Second)
+		ps := link.Stats()
+		if ps.Interruptions == 0 {
+			t.Fatalf("the path to the departed player was never interrupted (state %v): the test shows nothing", ps.State)
+		}
+		if ps.Restarting || ps.Restarts != 0 || peerErrorCount(t, stay) != 0 {
+			t.Errorf("link to a departed player: restarting %v, %d restarts", ps.Restarting, ps.Restarts)
+		}
+		if err := stay.Mesh().SignalingErr(); err != nil {
+			t.Errorf("signaling: %v", err)
+		}
+	})
+}
+
+// peerErrorCount counts and logs the peer errors of s.
+func peerErrorCount(t *testing.T, s *Session[rt.Input]) int {
+	errs := s.PeerErrors(nil)
+	for _, e := range errs {
+		t.Logf("peer error: %v", e)
+	}
+	return len(errs)
+}

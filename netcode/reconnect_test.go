@@ -579,8 +579,12 @@ func TestSignalingGone(t *testing.T) {
 		}
 		t.Logf("signaling gone noticed after %v: %v", time.Since(killed).Round(time.Millisecond), sessions[0].Mesh().SignalingErr())
 		for i, s := range sessions {
-			if err := s.Mesh().SignalingErr(); !errors.Is(err, ErrSignalingGone) || !errors.Is(err, signaling.ErrResumeFailed) {
+			err := s.Mesh().SignalingErr()
+			if !errors.Is(err, ErrSignalingGone) || !errors.Is(err, signaling.ErrResumeFailed) {
 				t.Errorf("player %d: SignalingErr() = %v", i, err)
+			}
+			if tok := s.conn.client.Welcome().ResumeToken; err != nil && strings.Contains(err.Error(), tok) {
+				t.Errorf("player %d: SignalingErr() shows the resume token: %v", i, err)
 			}
 		}
 		// 2. A cut long enough to want a restart.

@@ -825,3 +825,161 @@ func peerErrorCount(t *testing.T, s *Session[rt.Input]) int {
 	}
 	return len(errs)
 }
+
+// countingSignaler counts the restart signals (Signal.Restart > 0) a peer
+// sends.
+type countingSignaler struct {
+	Signaler
+	mu       sync.Mutex
+	restarts map[SignalKind]int
+}
+
+func (c *countingSignaler) Send(ctx context.Context, to PeerID, s Signal) error {
+	if s.Restart > 0 || s.Kind == SignalRestart {
+		c.mu.Lock()
+		c.restarts[s.Kind]++
+		c.mu.Unlock()
+	}
+	return c.Signaler.Send(ctx, to, s)
+}
+
+// TestVNetRestartThroughSignaling cuts the path between two peers for 4 s
+// while peer 1 sends a numbered control message every 50 ms. The control
+// channel cannot carry anything during the cut, so the restart is
+// negotiated through the signaler (counted there: an offer, an answer,
+// candidates); once the path is back every control message arrives, in
+// order, none lost.
+func TestVNetRestartThroughSignaling(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newReconnectWorld(t, 2, 13)
+		sigs := []*countingSignaler{
+			{Signaler: w.hub.Signaler(1), restarts: map[SignalKind]int{}},
+			{Signaler: w.hub.Signaler(2), restarts: map[SignalKind]int{}},
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		meshes := make([]*Mesh, 2)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range meshes {
+			cfg := Config{Net: w.nets[i], NetworkTypes: []webrtc.NetworkType{webrtc.NetworkTypeUDP4}, MulticastDNSMode: ice.MulticastDNSModeDisabled}
+			wg.Go(func() { meshes[i], errs[i] = Connect(ctx, PeerID(i+1), []PeerID{1, 2}, sigs[i], cfg) })
+		}
+		wg.Wait()
+		t.Cleanup(func() { closeAll(t, meshes) })
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		sent := 0
+		step := func() {
+			if err := meshes[0].Send(2, ChannelControl, []byte{byte(sent >> 8), byte(sent)}); err != nil {
+				t.Fatalf("send %d: %v", sent, err)
+			}
+			sent++
+			time.Sleep(50 * time.Millisecond)
+			for {
+				_, ch, b, ok := meshes[1].Receive()
+				if !ok {
+					break
+				}
+				if ch == ChannelControl {
+					got = append(got, int(b[0])<<8|int(b[1]))
+				}
+			}
+		}
+		for range 10 {
+			step()
+		}
+		w.cut.set(hostIP(0), true)
+		duringCut := len(got)
+		for cut := time.Now(); time.Since(cut) < 4*time.Second; {
+			step()
+		}
+		if len(got) > duringCut+1 {
+			t.Fatalf("%d control messages crossed a cut path", len(got)-duringCut)
+		}
+		w.cut.set(hostIP(0), false)
+		restored := time.Now()
+		for len(got) < sent {
+			if time.Since(restored) > 20*time.Second {
+				t.Fatalf("%d of %d control messages arrived after the path came back", len(got), sent)
+			}
+			step()
+		}
+		for i, n := range got {
+			if n != i {
+				t.Fatalf("control message %d arrived as #%d", n, i)
+			}
+		}
+		for i, s := range sigs {
+			s.mu.Lock()
+			t.Logf("peer %d sent restart signals: %v", i+1, s.restarts)
+			if i == 0 && (s.restarts[SignalOffer] == 0 || s.restarts[SignalCandidate] == 0) {
+				t.Errorf("peer 1 sent no restart offer or candidates through the signaler: %v", s.restarts)
+			}
+			if i == 1 && (s.restarts[SignalAnswer] == 0 || s.restarts[SignalCandidate] == 0) {
+				t.Errorf("peer 2 sent no restart answer or candidates through the signaler: %v", s.restarts)
+			}
+			s.mu.Unlock()
+			if ps := meshes[i].Links()[0].Stats(); ps.Restarts == 0 {
+				t.Errorf("peer %d: no restart counted", i+1)
+			}
+		}
+		t.Logf("%d control messages, all in order; the last cut-time one arrived %v after the path came back", sent, time.Since(restored).Round(time.Millisecond))
+	})
+}
+
+// TestReconnectConfigDefaults: the zero Config gets the documented
+// timeouts; negative timeouts are refused, except ICERestartAfter, where
+// negative means never restart.
+func TestReconnectConfigDefaults(t *testing.T) {
+	c, err := Config{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ICEDisconnectedTimeout != time.Second || c.ICERestartAfter != time.Second || c.ICERestartTimeout != 5*time.Second {
+		t.Errorf("defaults: %v %v %v", c.ICEDisconnectedTimeout, c.ICERestartAfter, c.ICERestartTimeout)
+	}
+	if n := c.maxBindingRequests(); n != 25 {
+		t.Errorf("max binding requests for a 5 s restart timeout: %d, want 25", n)
+	}
+	if c, err := (Config{ICERestartAfter: -1}).withDefaults(); err != nil || c.ICERestartAfter >= 0 {
+		t.Errorf("ICERestartAfter -1: %v, %v", c.ICERestartAfter, err)
+	}
+	for _, bad := range []Config{{ICEDisconnectedTimeout: -1}, {ICERestartTimeout: -1}} {
+		if _, err := bad.withDefaults(); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+}
+
+// TestVNetNoRestart: with ICERestartAfter negative a cut path is never
+// restarted; it comes back by itself when the network does.
+func TestVNetNoRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newReconnectWorld(t, 2, 17)
+		meshes := connectOver(t, []transport.Net{w.nets[0], w.nets[1]}, w.hub, Config{ICERestartAfter: -1})
+		sent := w.hub.Sent()
+		w.cut.set(hostIP(1), true)
+		time.Sleep(4 * time.Second)
+		w.cut.set(hostIP(1), false)
+		time.Sleep(2 * time.Second)
+		for i, m := range meshes {
+			ps := m.Links()[0].Stats()
+			if ps.Interruptions != 1 || ps.Restarts != 0 || ps.Restarting || ps.State != webrtc.PeerConnectionStateConnected {
+				t.Errorf("peer %d: %d interruptions, %d restarts, restarting %v, %v", i+1, ps.Interruptions, ps.Restarts, ps.Restarting, ps.State)
+			}
+		}
+		if n := w.hub.Sent() - sent; n != 0 {
+			t.Errorf("%d signals sent", n)
+		}
+		if err := meshes[0].Send(2, ChannelControl, []byte("still there")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		if _, _, b, ok := meshes[1].Receive(); !ok || string(b) != "still there" {
+			t.Fatalf("after the cut: %q %v", b, ok)
+		}
+	})
+}

@@ -200,7 +200,7 @@ func playChecked(t *testing.T, r *rt.Runner[rt.Input], frames int) rt.Result {
 // restores it, mid-game, and checks that the game goes on as if nothing
 // happened: every input arrives, checksums agree, nobody is disconnected,
 // and the other peers' sessions reported the peer interrupted and then
-// resumed. A 1.5 s cut comes back by itself (ICE's checks find the path
+// resumed. A 1.25 s cut comes back by itself (ICE's checks find the path
 // again, before Config.ICERestartAfter runs out); a 4 s cut is restarted
 // (the offerer restarts ICE through the signaler ~2 s into the cut, while
 // the control channel cannot carry anything). It logs, per peer, the time
@@ -212,7 +212,7 @@ func TestVNetReconnectAfterCut(t *testing.T) {
 		cut          time.Duration
 		restart      bool
 	}{
-		{"2-short", 2, 1, 1500 * time.Millisecond, false},
+		{"2-short", 2, 1, 1250 * time.Millisecond, false},
 		{"2", 2, 1, 4 * time.Second, true},
 		{"3", 3, 2, 4 * time.Second, true},
 		{"3-offerer", 3, 0, 4 * time.Second, true},

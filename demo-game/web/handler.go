@@ -567,7 +567,13 @@ func (h *Handler) goRootWasmExec(ctx context.Context) (string, error) {
 // findToolchain finds the go command and the lyn source tree.
 func findToolchain(cfg Config) (goCmd, moduleDir string, err error) {
 	goCmd = cfg.Go
-	if goCmd == "" {
+	if goCmd != "" {
+		p, lerr := exec.LookPath(goCmd)
+		if lerr != nil {
+			return "", "", fmt.Errorf("%w: Config.Go: %v", ErrNoWasm, lerr)
+		}
+		goCmd = p
+	} else {
 		if p, lerr := exec.LookPath("go"); lerr == nil {
 			goCmd = p
 		} else if p := filepath.Join(runtime.GOROOT(), "bin", "go"); runtime.GOROOT() != "" && fileExists(p) { //nolint:staticcheck // see goRootWasmExec

@@ -18,9 +18,9 @@ func TestParseOptions(t *testing.T) {
 	}{
 		{"http://h:8080/", "/signal/", with(func(o *web.Options) { o.Signal = "ws://h:8080/signal/lyn" })},
 		{"https://h/?room=duel", "signal", with(func(o *web.Options) { o.Room, o.Signal = "duel", "wss://h/signal/duel" })},
-		{"http://h/?room=a.b_c-1&players=8&delay=0&name=%20Ana%20&bot&loopback=1&timeout=60", "/",
+		{"http://h/?room=a.b_c-1&players=8&delay=0&name=%20Ana%20&bot&loopback=1&timeout=60&frames=600", "/",
 			with(func(o *web.Options) {
-				o.Room, o.Signal, o.Players, o.Delay, o.Name, o.Bot, o.LoopbackOnly, o.Timeout = "a.b_c-1", "ws://h/a.b_c-1", 8, 0, "Ana", true, true, time.Minute
+				o.Room, o.Signal, o.Players, o.Delay, o.Name, o.Bot, o.LoopbackOnly, o.Timeout, o.Frames = "a.b_c-1", "ws://h/a.b_c-1", 8, 0, "Ana", true, true, time.Minute, 600
 			})},
 		{"file:///x/index.html?signal=wss://example.test/signal/r&bot=0", "/signal/",
 			with(func(o *web.Options) { o.Room, o.Signal = "", "wss://example.test/signal/r" })},
@@ -42,6 +42,7 @@ func TestParseOptionsErrors(t *testing.T) {
 		"http://h/?players=9":                       "players",
 		"http://h/?delay=31":                        "delay",
 		"http://h/?delay=-1":                        "delay",
+		"http://h/?frames=-1":                       "frames",
 		"http://h/?timeout=0":                       "timeout",
 		"http://h/?name=" + strings.Repeat("x", 17): "name",
 		"http://h/?name=a%07":                       "printable",
@@ -70,7 +71,7 @@ func TestParseOptionsErrors(t *testing.T) {
 func TestJoinURLRoundTrip(t *testing.T) {
 	for _, o := range []web.Options{
 		{},
-		{Room: "duel", Players: 4, Delay: 0, Name: "Zoë", Bot: true, LoopbackOnly: true, Timeout: time.Minute},
+		{Room: "duel", Players: 4, Delay: 0, Name: "Zoë", Bot: true, LoopbackOnly: true, Timeout: time.Minute, Frames: 600},
 		{Signal: "wss://example.test/signal/r", Players: 3, Delay: 5},
 	} {
 		u := web.JoinURL("http://h:1/", o)
@@ -80,7 +81,7 @@ func TestJoinURLRoundTrip(t *testing.T) {
 		}
 		if o.Room != "" && got.Room != o.Room || o.Room == "" && o.Signal != "" && got.Signal != o.Signal ||
 			o.Players != 0 && got.Players != o.Players || got.Delay != o.Delay || got.Name != o.Name ||
-			got.Bot != o.Bot || got.LoopbackOnly != o.LoopbackOnly || o.Timeout != 0 && got.Timeout != o.Timeout {
+			got.Bot != o.Bot || got.Frames != o.Frames || got.LoopbackOnly != o.LoopbackOnly || o.Timeout != 0 && got.Timeout != o.Timeout {
 			t.Errorf("%s: %+v from %+v", u, got, o)
 		}
 	}
@@ -89,7 +90,7 @@ func TestJoinURLRoundTrip(t *testing.T) {
 // FuzzParseOptions: any query either fails with ErrBadOptions or gives
 // options within their bounds that JoinURL writes back to the same options.
 func FuzzParseOptions(f *testing.F) {
-	for _, q := range []string{"", "room=duel&players=4", "signal=wss://x/s/r&bot", "name=%E2%98%83&delay=0&timeout=600",
+	for _, q := range []string{"", "room=duel&players=4", "signal=wss://x/s/r&bot", "name=%E2%98%83&delay=0&timeout=600", "frames=600&bot",
 		"players=2&players=3", "room=a%2Fb", "loopback=1&name=+a+", "a=%zz", ";&=", "signal=ws://h/%2e"} {
 		f.Add(q)
 	}
@@ -102,7 +103,7 @@ func FuzzParseOptions(f *testing.F) {
 			return
 		}
 		if o.Players < 2 || o.Players > web.MaxPlayers || o.Delay < 0 || o.Delay > web.MaxDelay ||
-			o.Timeout < time.Second || o.Timeout > web.MaxTimeout || o.Signal == "" || len([]rune(o.Name)) > web.MaxNameLen {
+			o.Timeout < time.Second || o.Timeout > web.MaxTimeout || o.Frames < 0 || o.Frames > web.MaxFrames || o.Signal == "" || len([]rune(o.Name)) > web.MaxNameLen {
 			t.Fatalf("out of bounds: %+v", o)
 		}
 		again, err := web.ParseOptions(web.JoinURL("http://example.test:8080", o), "/signal/")

@@ -175,6 +175,12 @@ func TestBrowserE2E(t *testing.T) {
 	} else {
 		t.Logf("frame %d: browser and native checksums agree: %s", e2eFrame, got)
 	}
+	// The page kept WebRTC on loopback (loopback=1): the pair is 127.0.0.1 on both ends.
+	path := native.selectedPath()
+	t.Logf("native peer's candidate pair: %s", path)
+	if strings.Count(path, "127.0.0.1:") != 2 {
+		t.Errorf("candidate pair %q is not loopback on both ends", path)
+	}
 	if result.Status.Desyncs != 0 || native.desyncs() != 0 {
 		t.Errorf("desyncs: browser %d, native %d", result.Status.Desyncs, native.desyncs())
 	}
@@ -232,6 +238,9 @@ func playNative(ctx context.Context, origin string, log *checksumLog, logger *sl
 	for n := 0; ; n++ {
 		select {
 		case <-ctx.Done():
+			for _, ns := range sess.NetStats() {
+				log.setPath(fmt.Sprintf("%s %v -> %s %v", ns.LocalAddress, ns.LocalCandidateType, ns.RemoteAddress, ns.RemoteCandidateType))
+			}
 			return ctx.Err()
 		case <-tick.C:
 		}
@@ -267,6 +276,14 @@ type checksumLog struct {
 	mu      sync.Mutex
 	sums    map[rollback.Frame]uint64
 	desyncN int
+	path    string // the selected candidate pair, at the end
+}
+
+func (c *checksumLog) setPath(p string) { c.mu.Lock(); c.path = p; c.mu.Unlock() }
+func (c *checksumLog) selectedPath() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.path
 }
 
 func (c *checksumLog) RecordFrame(rollback.Frame, []rollback.PlayerInput[sim.Input]) {}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -102,7 +103,9 @@ func (w *windowGame) Update() error {
 		return errQuit
 	default:
 	}
-	if inpututil.IsKeyJustPressed(quitKey) {
+	// In a browser tab Esc does nothing: ending the game loop there would
+	// leave a dead page; closing the tab ends it.
+	if runtime.GOOS != "js" && inpututil.IsKeyJustPressed(quitKey) {
 		return errQuit
 	}
 	if inpututil.IsKeyJustPressed(overlayKey) {

@@ -5,10 +5,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http/httptest"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +12,6 @@ import (
 	"github.com/lynnet/lyn/netcode"
 	"github.com/lynnet/lyn/rollback"
 	rt "github.com/lynnet/lyn/rollback/rollbacktest"
-	"github.com/lynnet/lyn/signaling"
 )
 
 // connectTick is how often each peer's loop calls AdvanceFrame while it
@@ -31,66 +26,51 @@ type connectTrial struct {
 	webrtc  time.Duration // offerer's CreateOffer to both channels open (Timeline)
 }
 
-func runConnect(trials int) bool {
-	fmt.Printf("## Connect through the signaling server on loopback, 2 peers, %d trials\n\n", trials)
-	srv := signaling.NewServer(signaling.Config{})
-	hs := httptest.NewServer(srv) // 127.0.0.1:0
-	defer hs.Close()
-	defer srv.Shutdown(context.Background())
-	base := "ws" + strings.TrimPrefix(hs.URL, "http")
-	var res []connectTrial
-	var firstErr error
-	failed := 0
-	deadline := time.Now().Add(90 * time.Second)
-	for i := 0; i < trials && time.Now().Before(deadline); i++ {
-		tr, err := connectOnce(fmt.Sprintf("%s/bench-connect-%d", base, i))
-		if err != nil {
-			failed++
-			firstErr = cmpOr(firstErr, err)
-			continue
-		}
-		res = append(res, tr)
-	}
-	if len(res) == 0 {
-		fmt.Printf("every trial failed: %v\n\n", firstErr)
-		return false
-	}
-	pct := func(get func(connectTrial) time.Duration) (p50, p90, worst float64) {
-		ds := make([]float64, len(res))
-		for i, r := range res {
-			ds[i] = float64(get(r).Microseconds()) / 1e3
-		}
-		slices.Sort(ds)
-		at := func(q float64) float64 { return ds[min(len(ds)-1, int(q*float64(len(ds))))] }
-		return at(0.5), at(0.9), ds[len(ds)-1]
-	}
-	fmt.Println("| from the first Join call to | p50 ms | p90 ms | max ms | goal | result |")
-	fmt.Println("|---|---|---|---|---|---|")
-	p50, p90, worst := pct(func(r connectTrial) time.Duration { return r.running })
-	fmt.Printf("| first input exchanged: both sessions advance (no ErrNotSynchronized) | %.1f | %.1f | %.1f | p50 < 25 ms | %s |\n", p50, p90, worst, passMiss(p50 < 25))
-	p50, p90, worst = pct(func(r connectTrial) time.Duration { return r.joined })
-	fmt.Printf("| both Join calls returned (room full, WebRTC channels open) | %.1f | %.1f | %.1f | | |\n", p50, p90, worst)
-	p50, p90, worst = pct(func(r connectTrial) time.Duration { return r.webrtc })
-	fmt.Printf("| (part of it) WebRTC alone: offer created → both channels open | %.1f | %.1f | %.1f | | |\n", p50, p90, worst)
-	fmt.Println()
-	fmt.Printf("%d trials succeeded, %d failed", len(res), failed)
-	if firstErr != nil {
-		fmt.Printf(" (first error: %v)", firstErr)
-	}
-	fmt.Printf(". Each peer's loop ticks every %v until both run.\n\n", connectTick)
-	return failed == 0
+// ConnectRow is one tuning's connect times, in milliseconds.
+type ConnectRow struct {
+	Tuning string `json:"tuning"` // "lyn" or "pion-defaults"
+	Trials int    `json:"trials"`
+	Failed int    `json:"failed"`
+	// Running: from the first Join call until both sessions have advanced
+	// a frame (first input exchanged). Joined: both Join calls returned.
+	// WebRTC: the offerer's CreateOffer to both channels open.
+	Running Dist   `json:"first_input_ms"`
+	Joined  Dist   `json:"joined_ms"`
+	WebRTC  Dist   `json:"webrtc_ms"`
+	Err     string `json:"error,omitempty"`
 }
 
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
+// measureConnect joins two peers to fresh rooms trials times, bounded by
+// budget, with lyn's tuning or pion's stock timings.
+func measureConnect(sig *signalServer, trials int, pionTimings bool, budget time.Duration) ConnectRow {
+	row := ConnectRow{Tuning: "lyn"}
+	if pionTimings {
+		row.Tuning = "pion-defaults"
 	}
-	return b
+	var running, joined, webrtcT []float64
+	deadline := time.Now().Add(budget)
+	for i := 0; i < trials && time.Now().Before(deadline); i++ {
+		tr, err := connectOnce(sig.newRoom("connect"), netcode.Config{LoopbackOnly: true, PionTimings: pionTimings})
+		row.Trials++
+		if err != nil {
+			row.Failed++
+			if row.Err == "" {
+				row.Err = err.Error()
+			}
+			continue
+		}
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+		running = append(running, ms(tr.running))
+		joined = append(joined, ms(tr.joined))
+		webrtcT = append(webrtcT, ms(tr.webrtc))
+	}
+	row.Running, row.Joined, row.WebRTC = summarize(running), summarize(joined), summarize(webrtcT)
+	return row
 }
 
 // connectOnce joins two peers to a fresh room and ticks both sessions until
 // both have advanced a frame.
-func connectOnce(url string) (connectTrial, error) {
+func connectOnce(url string, netCfg netcode.Config) (connectTrial, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var (
@@ -108,7 +88,7 @@ func connectOnce(url string) (connectTrial, error) {
 			s, err := netcode.Join(ctx, netcode.JoinConfig[rt.Input]{
 				URL: url, Players: 2, Codec: inputCodec,
 				NewGame: func(seed uint64, players int) rollback.Game[rt.Input] { return rt.NewGame(players, seed) },
-				Net:     netcode.Config{LoopbackOnly: true},
+				Net:     netCfg,
 			})
 			if err != nil {
 				errs[i] = err

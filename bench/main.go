@@ -1,278 +1,383 @@
 //go:build !js
 
-// Command bench measures lyn against its baselines on this machine, in one
-// run so that ratios are fair on a noisy shared machine:
+// Command bench measures lyn against raw UDP and bare pion on this machine,
+// everything side by side in one run (these machines are shared and noisy:
+// ratios within a run are what count), and writes a report with tables and
+// plots:
 //
-//	go run ./bench                  # everything, about two minutes
-//	go run ./bench -only latency    # round trips: raw UDP, bare pion, lyn over WebRTC and UDP
-//	go run ./bench -only bytes      # bytes on the wire per direction at 60 Hz
-//	go run ./bench -only connect    # Join through the signaling server to first input
-//	go run ./bench -samples 20000   # more latency samples
+//	go run ./bench                        # every phase, about 3 minutes on 2 cores
+//	go run ./bench -full                  # longer windows, more trials and frames
+//	go run ./bench -only latency,connect  # some phases
+//	go run ./bench -out /tmp/run          # report.md, report.json and PNGs there
+//	go run ./bench -compare old.json new.json
 //
-// Every measurement is bounded in count and time and sends traffic only to
-// loopback. Results print as markdown tables with their goals; see
-// bench/README.md for what each means.
+// Phases: latency, bandwidth, connect, engine, impairment, scale (see
+// bench/README.md). Every measurement is bounded in count and time and sends
+// traffic only to loopback or a simulated network. Progress goes to stderr.
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 )
 
+// phases, in the order they run.
+var phases = []string{"latency", "bandwidth", "connect", "engine", "impairment", "scale"}
+
+// settings size every phase; defaultSettings is the ~3-minute run.
+type settings struct {
+	latencyWarm, latencyWindow, b2bWindow time.Duration
+	// latencyWindow2p is the paced window with 2 peers, longer because 2
+	// peers make fewer samples per second (120 round trips).
+	latencyWindow2p               time.Duration
+	latencyPeers                  []int
+	bandwidthWindow               time.Duration
+	bandwidthPlayers              []int
+	bandwidthInputs               []string
+	connectTrials                 int
+	connectBudget                 time.Duration
+	enginePlayers, engineDepths   []int
+	engineFrames                  int
+	impairPlayers                 []int
+	impairRTTs                    []time.Duration
+	impairLosses                  []float64
+	impairFrames                  int
+	scaleWindow                   time.Duration
+	scalePlayers, scaleSpectators []int
+}
+
+func defaultSettings(full bool) settings {
+	s := settings{
+		latencyWarm: 500 * time.Millisecond, latencyWindow: 2500 * time.Millisecond, latencyWindow2p: 8 * time.Second, b2bWindow: 2 * time.Second,
+		latencyPeers:    []int{2, 4, 8},
+		bandwidthWindow: 2 * time.Second, bandwidthPlayers: []int{2, 4, 8}, bandwidthInputs: []string{inputsHeld, inputsMashed},
+		connectTrials: 20, connectBudget: 30 * time.Second,
+		enginePlayers: []int{2, 4, 8}, engineDepths: []int{0, 1, 2, 3, 4, 5, 6, 7, 8}, engineFrames: 5000,
+		impairPlayers: []int{2, 4},
+		impairRTTs:    []time.Duration{0, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond},
+		impairLosses:  []float64{0, 0.01, 0.05, 0.10, 0.20},
+		impairFrames:  3000,
+		scaleWindow:   2 * time.Second, scalePlayers: []int{2, 4, 8}, scaleSpectators: []int{0, 2},
+	}
+	if full {
+		s.latencyWindow, s.latencyWindow2p, s.b2bWindow = 20*time.Second, 40*time.Second, 10*time.Second
+		s.bandwidthWindow = 10 * time.Second
+		s.connectTrials, s.connectBudget = 50, 2*time.Minute
+		s.engineFrames = 20000
+		s.impairFrames = 10000
+		s.scaleWindow = 10 * time.Second
+	}
+	return s
+}
+
+func (s settings) describe() map[string]string {
+	ints := func(v []int) string { return strings.Trim(fmt.Sprint(v), "[]") }
+	return map[string]string{
+		"latency":    fmt.Sprintf("warm-up %v, paced window %v (2 peers: %v), back-to-back window %v, peers %s", s.latencyWarm, s.latencyWindow, s.latencyWindow2p, s.b2bWindow, ints(s.latencyPeers)),
+		"bandwidth":  fmt.Sprintf("window %v after start + 300 ms settle, players %s", s.bandwidthWindow, ints(s.bandwidthPlayers)),
+		"connect":    fmt.Sprintf("%d trials per tuning (budget %v)", s.connectTrials, s.connectBudget),
+		"engine":     fmt.Sprintf("%d frames after 300 warm-up, players %s, depths %s", s.engineFrames, ints(s.enginePlayers), ints(s.engineDepths)),
+		"impairment": fmt.Sprintf("%d frames, players %s, RTT %v, loss %v", s.impairFrames, ints(s.impairPlayers), s.impairRTTs, s.impairLosses),
+		"scale":      fmt.Sprintf("window %v, players %s, spectators %s", s.scaleWindow, ints(s.scalePlayers), ints(s.scaleSpectators)),
+	}
+}
+
 func main() {
-	only := flag.String("only", "", "run only this measurement: latency, bytes or connect")
-	samples := flag.Int("samples", 5000, "round trips per latency path")
-	pace := flag.Duration("pace", time.Millisecond, "pause between round trips (0: back to back)")
-	seconds := flag.Int("seconds", 10, "seconds of real-time 60 Hz play per bytes measurement")
-	trials := flag.Int("trials", 30, "connect trials through the signaling server")
+	only := flag.String("only", "", "comma-separated phases to run: "+strings.Join(phases, ","))
+	full := flag.Bool("full", false, "longer windows, more trials and frames (about 15 minutes)")
+	out := flag.String("out", "", "directory for report.md, report.json and the plots (default bench/results/<date>-<host>)")
+	compare := flag.Bool("compare", false, "compare two report.json files given as arguments: -compare old.json new.json")
+	note := flag.String("note", "", "a note for the methodology, e.g. what else the machine was running")
+	threshold := flag.Float64("threshold", 0.10, "with -compare, mark changes of at least this fraction")
 	flag.Parse()
-	if *samples < 100 || *samples > 1_000_000 {
-		fmt.Fprintln(os.Stderr, "bench: -samples must be 100 to 1000000")
+	if *compare {
+		if flag.NArg() != 2 {
+			fmt.Fprintln(os.Stderr, "bench: -compare needs two report.json files: -compare old.json new.json")
+			os.Exit(2)
+		}
+		if err := compareFiles(os.Stdout, flag.Arg(0), flag.Arg(1), *threshold); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "bench: unexpected arguments %q\n", flag.Args())
 		os.Exit(2)
 	}
-	if *seconds < 1 || *seconds > 120 || *trials < 1 || *trials > 1000 {
-		fmt.Fprintln(os.Stderr, "bench: -seconds must be 1 to 120, -trials 1 to 1000")
+	run, err := parsePhases(*only)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	switch *only {
-	case "", "latency", "bytes", "connect":
-	default:
-		fmt.Fprintf(os.Stderr, "bench: unknown measurement %q (latency, bytes, connect)\n", *only)
-		os.Exit(2)
+	host, _ := os.Hostname()
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("bench", "results", time.Now().UTC().Format("2006-01-02")+"-"+sanitize(host))
 	}
-	fmt.Printf("lyn bench: %s, GOMAXPROCS %d, load average %s\n\n", runtime.Version(), runtime.GOMAXPROCS(0), loadAverage())
-	ok := true
-	if *only == "" || *only == "latency" {
-		ok = runLatency(*samples, *pace) && ok
+	rep := runBench(run, defaultSettings(*full), *full, os.Stderr)
+	rep.Meta.Note = *note
+	if err := writeReport(rep, dir); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
 	}
-	if *only == "" || *only == "bytes" {
-		ok = runBytes(time.Duration(*seconds)*time.Second) && ok
-	}
-	if *only == "" || *only == "connect" {
-		ok = runConnect(*trials) && ok
-	}
-	fmt.Printf("load average at the end: %s\n", loadAverage())
-	if !ok {
+	fmt.Fprintf(os.Stderr, "bench: wrote %s\n", filepath.Join(dir, "report.md"))
+	if problems := rep.problems(); len(problems) > 0 {
+		fmt.Fprintf(os.Stderr, "bench: %d problems:\n  %s\n", len(problems), strings.Join(problems, "\n  "))
 		os.Exit(1)
 	}
 }
 
-// loadAverage returns /proc/loadavg's three load averages, or "?".
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
+// parsePhases checks -only.
+func parsePhases(only string) ([]string, error) {
+	if only == "" {
+		return phases, nil
 	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
+	var run []string
+	for p := range strings.SplitSeq(only, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(phases, p) {
+			return nil, fmt.Errorf("unknown phase %q (phases: %s)", p, strings.Join(phases, ", "))
+		}
+		if !slices.Contains(run, p) {
+			run = append(run, p)
+		}
 	}
-	return strings.Join(f[:3], " ")
+	return run, nil
 }
 
-// passMiss renders a goal check.
-func passMiss(ok bool) string {
-	if ok {
-		return "PASS"
+func sanitize(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, s)
+	if s == "" {
+		return "host"
 	}
-	return "MISS"
+	return s
 }
 
-// latencyPath is one way of carrying a message and its reply.
-type latencyPath struct {
-	key, name string
-	open      func(ctx context.Context) (echoer, error)
-}
-
-func latencyPaths() []latencyPath {
-	return []latencyPath{
-		{"udp", "raw UDP (floor), 32 B", func(context.Context) (echoer, error) { return newUDPEcho() }},
-		{"udp-handoff", "raw UDP + reader goroutine hand-off on each side (lyn's shape, no lyn code), 32 B", func(context.Context) (echoer, error) { return newUDPHandoffEcho() }},
-		{"pion", "bare pion data channel (unreliable), 32 B", func(ctx context.Context) (echoer, error) { return newPionEcho(ctx) }},
-		{"lyn-webrtc", "lyn over WebRTC: input message, encode → Mesh → decode, reply", func(ctx context.Context) (echoer, error) { return newMeshEcho(ctx) }},
-		{"lyn-udp", "lyn over UDP: input message, encode → UDP → decode, reply", func(context.Context) (echoer, error) { return newUDPLynEcho() }},
-	}
-}
-
-// latencyChunks is how many slices each path's samples are cut into: the
-// paths take turns, slice by slice, so a burst of load from the machine's
-// other jobs falls on all of them rather than on one.
-const latencyChunks = 10
-
-func runLatency(samples int, pace time.Duration) bool {
-	fmt.Printf("## Round trip on loopback (%d samples per path, paced %v, paths interleaved in %d slices)\n\n", samples, pace, latencyChunks)
-	paths := latencyPaths()
-	runs := make([]*latencyRun, len(paths))
-	ok := true
-	for i, p := range paths {
-		r, err := openLatencyRun(p, samples)
+func compareFiles(w io.Writer, oldPath, newPath string, threshold float64) error {
+	read := func(p string) (*Report, error) {
+		f, err := os.Open(p)
 		if err != nil {
-			fmt.Printf("%s: failed to open: %v\n", p.name, err)
-			ok = false
-			continue
+			return nil, err
 		}
-		defer r.e.close()
-		runs[i] = r
+		defer f.Close()
+		r, err := readReport(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		return r, nil
 	}
-	for c := range latencyChunks {
-		n := samples / latencyChunks
-		if c == latencyChunks-1 {
-			n = samples - n*(latencyChunks-1)
+	a, err := read(oldPath)
+	if err != nil {
+		return err
+	}
+	b, err := read(newPath)
+	if err != nil {
+		return err
+	}
+	compareReports(w, a, b, threshold)
+	return nil
+}
+
+// runBench runs the phases in run, printing progress to progress.
+func runBench(run []string, s settings, full bool, progress io.Writer) *Report {
+	host, _ := os.Hostname()
+	start := time.Now()
+	rep := &Report{Version: reportVersion, Meta: Methodology{
+		Started: start.UTC().Format(time.RFC3339), Host: host, GoVersion: runtime.Version(), Modules: modules(),
+		CPU: cpuModel(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), LoadStart: loadAverage(),
+		Full: full, Phases: run, Settings: map[string]string{},
+	}}
+	desc := s.describe()
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(progress, "%6.1fs "+format+"\n", append([]any{time.Since(start).Seconds()}, args...)...)
+	}
+	logf("lyn bench: %s, %d cores, load %s, phases %s", runtime.Version(), runtime.NumCPU(), rep.Meta.LoadStart, strings.Join(run, ","))
+	var sig *signalServer
+	signal := func() *signalServer {
+		if sig == nil {
+			sig = newSignalServer()
 		}
-		for _, r := range runs {
-			if r != nil && r.err == nil {
-				r.measure(n, pace)
+		return sig
+	}
+	for _, phase := range run {
+		rep.Meta.Settings[phase] = desc[phase]
+		logf("[%s] %s", phase, desc[phase])
+		switch phase {
+		case "latency":
+			for _, b2b := range []bool{false, true} {
+				peers, window := s.latencyPeers, s.latencyWindow
+				if b2b {
+					peers, window = []int{2}, s.b2bWindow
+				}
+				for _, n := range peers {
+					w := window
+					if n == 2 && !b2b && s.latencyWindow2p > 0 {
+						w = s.latencyWindow2p
+					}
+					for _, p := range latencyPaths() {
+						r := measureLatency(p, n, b2b, s.latencyWarm, w)
+						rep.Latency = append(rep.Latency, r)
+						logf("[latency] %-10s %-7s %dp: RTT p50 %.0f p99 %.0f µs, one-way p50 %.0f µs, %d round trips %s",
+							r.Path, r.Mode, r.Peers, r.RTT.P50, r.RTT.P99, r.OneWay.P50, r.RTT.N, r.Err)
+					}
+				}
 			}
-		}
-	}
-	res := map[string]latencyResult{}
-	fmt.Println("| path | message bytes | p50 µs | p99 µs | p99.9 µs | p99 µs, median of slices | allocs/round trip | lost | goal | result (pooled p99; median of slices) |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
-	for i, p := range paths {
-		r := runs[i]
-		if r == nil {
-			continue
-		}
-		if r.err != nil {
-			fmt.Printf("| %s | | failed: %v | | | | | | | |\n", p.name, r.err)
-			ok = false
-			continue
-		}
-		res[p.key] = r.result()
-	}
-	for i, p := range paths {
-		l, have := res[p.key]
-		if !have {
-			continue
-		}
-		goal, verdict := "", ""
-		switch p.key {
-		case "lyn-webrtc":
-			goal = "p99 < bare pion p99 + 50 µs"
-			if b, ok := res["pion"]; ok {
-				goal = fmt.Sprintf("p99 < %.0f (pion + 50)", b.p99+50)
-				verdict = fmt.Sprintf("%s (%+.0f µs); %s (%+.0f µs)", passMiss(l.p99 < b.p99+50), l.p99-b.p99,
-					passMiss(l.sliceP99 < b.sliceP99+50), l.sliceP99-b.sliceP99)
+		case "bandwidth":
+			r := measureBandwidthPion(s.bandwidthWindow)
+			rep.Bandwidth = append(rep.Bandwidth, r)
+			logf("[bandwidth] %-10s 2p: %.2f KiB/s per link %s", r.Path, r.PerLinkKiBps, r.Err)
+			for _, n := range s.bandwidthPlayers {
+				for _, inputs := range s.bandwidthInputs {
+					for _, path := range []string{"lyn-webrtc", "lyn-udp"} {
+						var r BandwidthRow
+						if path == "lyn-webrtc" {
+							r = measureBandwidthWebRTC(signal(), n, inputs, s.bandwidthWindow)
+						} else {
+							r = measureBandwidthUDP(n, inputs, s.bandwidthWindow)
+						}
+						rep.Bandwidth = append(rep.Bandwidth, r)
+						logf("[bandwidth] %-10s %-6s %dp: %.2f KiB/s up per peer, %.2f per link %s", r.Path, r.Inputs, r.Players, r.UpKiBps, r.PerLinkKiBps, r.Err)
+					}
+				}
 			}
-		case "lyn-udp":
-			goal = "p99 ≤ 1.3 × raw UDP p99"
-			if b, ok := res["udp"]; ok {
-				goal = fmt.Sprintf("p99 ≤ %.0f (1.3 × raw)", 1.3*b.p99)
-				verdict = fmt.Sprintf("%s (%.2f×); %s (%.2f×)", passMiss(l.p99 <= 1.3*b.p99), l.p99/b.p99,
-					passMiss(l.sliceP99 <= 1.3*b.sliceP99), l.sliceP99/b.sliceP99)
-				if h, ok := res["udp-handoff"]; ok {
-					verdict += fmt.Sprintf("; %.2f× the hand-off row", l.sliceP99/h.sliceP99)
+		case "connect":
+			for _, pion := range []bool{true, false} {
+				r := measureConnect(signal(), s.connectTrials, pion, s.connectBudget)
+				rep.Connect = append(rep.Connect, r)
+				logf("[connect] %-13s: first input p50 %.1f ms p90 %.1f ms, %d trials, %d failed %s", r.Tuning, r.Running.P50, r.Running.P90, r.Trials, r.Failed, r.Err)
+			}
+		case "engine":
+			for _, n := range s.enginePlayers {
+				base := 0.0
+				for _, d := range s.engineDepths {
+					r := measureEngine(n, d, s.engineFrames)
+					if d == 0 {
+						base = r.NsPerFrame
+					}
+					if base > 0 {
+						r.OverheadNs = r.NsPerFrame - base
+					}
+					rep.Engine = append(rep.Engine, r)
+					logf("[engine] %dp depth %d: %.2f µs/frame/peer, measured depth %.2f, %.1f allocs/frame %s", n, d, r.NsPerFrame/1e3, r.MeasuredDepth, r.AllocsPerFrame, r.Err)
+				}
+			}
+		case "impairment":
+			for _, n := range s.impairPlayers {
+				for _, rtt := range s.impairRTTs {
+					for _, loss := range s.impairLosses {
+						r := measureImpair(n, rtt, loss, s.impairFrames, 21)
+						rep.Impairment = append(rep.Impairment, r)
+						logf("[impairment] %dp RTT %3d ms loss %4.1f %%: depth p50 %.0f p99 %.0f, stalled %.1f %%, desyncs %d, all delivered %v, %.2f KiB/s %s",
+							n, r.RTTms, r.LossPct, r.Depth.P50, r.Depth.P99, r.StalledPct, r.Desyncs, r.AllDelivered, r.UpKiBps, r.Err)
+					}
+				}
+			}
+		case "scale":
+			for _, n := range s.scalePlayers {
+				for _, sp := range s.scaleSpectators {
+					r := measureScale(signal(), n, sp, s.scaleWindow)
+					rep.Scale = append(rep.Scale, r)
+					logf("[scale] %dp + %d spectators: %.1f %% CPU per peer, %.1f µs per frame %s", n, sp, r.CPUPercent, r.CPUPerFrameUs, r.Err)
 				}
 			}
 		}
-		fmt.Printf("| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.1f | %d | %s | %s |\n", p.name, runs[i].msgBytes(), l.p50, l.p99, l.p999, l.sliceP99, l.allocs, runs[i].lost, goal, verdict)
 	}
-	fmt.Println()
-	fmt.Printf("The paths take turns in %d slices; \"median of slices\" is the median of the %d per-slice p99s, which a burst of load on this shared machine moves less than the pooled p99. The goal verdict is on the pooled p99 first.\n\n", latencyChunks, latencyChunks)
-	fmt.Println("Round trip: send, the far side receives and replies, the reply is received. lyn rows carry a 2-player input message (2 frames of input, ack, status) encoded by lyn's Transport on one peer and decoded by the other's, both ways; allocs count every allocation in the process (pion's included).")
-	fmt.Println()
-	return ok
+	if sig != nil {
+		sig.close()
+	}
+	rep.Meta.LoadEnd = loadAverage()
+	rep.Meta.Seconds = time.Since(start).Seconds()
+	logf("done, load %s", rep.Meta.LoadEnd)
+	return rep
 }
 
-type latencyResult struct {
-	p50, p99, p999, allocs float64
-	// sliceP99 is the median over the slices of each slice's p99: a burst
-	// of load from the machine's other jobs that hits one path's slice
-	// moves the pooled p99 but hardly this.
-	sliceP99 float64
+// modules lists the versions of the modules the figures depend on.
+func modules() map[string]string {
+	m := map[string]string{}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return m
+	}
+	for _, d := range bi.Deps {
+		if strings.HasPrefix(d.Path, "github.com/pion/") {
+			m[d.Path] = d.Version
+		}
+	}
+	return m
 }
 
-// latencyRun is one path's connection and the samples taken so far.
-type latencyRun struct {
-	e        echoer
-	times    []float64
-	slices   []int // index in times where each slice starts
-	mallocs  uint64
-	lost     int
-	err      error
-	deadline time.Time
-	payload  []byte
-}
-
-// openLatencyRun opens a path and warms it up (buffers, SCTP state).
-func openLatencyRun(p latencyPath, samples int) (*latencyRun, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	e, err := p.open(ctx)
+// writeReport writes report.json, the plots and report.md into dir.
+func writeReport(rep *Report, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, "report.json"))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	r := &latencyRun{e: e, times: make([]float64, 0, samples), deadline: time.Now().Add(2 * time.Minute),
-		payload: []byte(strings.Repeat("x", 32))}
-	for range 200 {
-		if err := e.roundTrip(r.payload); err != nil {
-			e.close()
-			return nil, fmt.Errorf("warm-up: %w", err)
-		}
+	if err := rep.writeJSON(f); err != nil {
+		f.Close()
+		return err
 	}
-	return r, nil
+	if err := f.Close(); err != nil {
+		return err
+	}
+	plots, err := writePlots(rep, dir)
+	if err != nil {
+		return err
+	}
+	md, err := os.Create(filepath.Join(dir, "report.md"))
+	if err != nil {
+		return err
+	}
+	writeMarkdown(md, rep, plots)
+	return md.Close()
 }
 
-// measure takes n more samples, bounded by the run's deadline.
-func (r *latencyRun) measure(n int, pace time.Duration) {
-	var before, after runtime.MemStats
-	r.slices = append(r.slices, len(r.times))
-	runtime.ReadMemStats(&before)
-	for got := 0; got < n && time.Now().Before(r.deadline); {
-		start := time.Now()
-		if err := r.e.roundTrip(r.payload); err != nil {
-			if r.lost++; r.lost > cap(r.times)/100 {
-				r.err = fmt.Errorf("too many lost: %w", err)
-				return
-			}
-			continue
-		}
-		r.times = append(r.times, float64(time.Since(start).Nanoseconds())/1e3)
-		got++
-		if pace > 0 {
-			time.Sleep(pace)
+// problems lists what went wrong: failed measurements, desyncs, inputs
+// not delivered.
+func (rep *Report) problems() []string {
+	var p []string
+	add := func(what, err string) {
+		if err != "" {
+			p = append(p, what+": "+err)
 		}
 	}
-	runtime.ReadMemStats(&after)
-	r.mallocs += after.Mallocs - before.Mallocs
-}
-
-func (r *latencyRun) result() latencyResult {
-	pct := func(sorted []float64, q float64) float64 {
-		return sorted[min(len(sorted)-1, int(q*float64(len(sorted))))]
+	for _, r := range rep.Latency {
+		add(fmt.Sprintf("latency %s %s %dp", r.Path, r.Mode, r.Peers), r.Err)
 	}
-	var perSlice []float64
-	for i, from := range r.slices {
-		to := len(r.times)
-		if i+1 < len(r.slices) {
-			to = r.slices[i+1]
+	for _, r := range rep.Bandwidth {
+		add(fmt.Sprintf("bandwidth %s %s %dp", r.Path, r.Inputs, r.Players), r.Err)
+	}
+	for _, r := range rep.Connect {
+		add("connect "+r.Tuning, r.Err)
+	}
+	for _, r := range rep.Engine {
+		add(fmt.Sprintf("engine %dp depth %d", r.Players, r.Depth), r.Err)
+	}
+	for _, r := range rep.Impairment {
+		what := fmt.Sprintf("impairment %dp RTT %d loss %g", r.Players, r.RTTms, r.LossPct)
+		add(what, r.Err)
+		if r.Err == "" && (r.Desyncs > 0 || !r.AllDelivered) {
+			add(what, fmt.Sprintf("desyncs %d, inputs %d/%d", r.Desyncs, r.InputsChecked, r.InputsExpected))
 		}
-		if to > from {
-			sl := slices.Clone(r.times[from:to])
-			slices.Sort(sl)
-			perSlice = append(perSlice, pct(sl, 0.99))
-		}
 	}
-	slices.Sort(perSlice)
-	times := slices.Clone(r.times)
-	slices.Sort(times)
-	return latencyResult{
-		p50: pct(times, 0.50), p99: pct(times, 0.99), p999: pct(times, 0.999),
-		allocs:   float64(r.mallocs) / float64(len(times)),
-		sliceP99: perSlice[len(perSlice)/2],
+	for _, r := range rep.Scale {
+		add(fmt.Sprintf("scale %dp+%d", r.Players, r.Spectators), r.Err)
 	}
-}
-
-// msgBytes is the size of the message a path carries.
-func (r *latencyRun) msgBytes() float64 {
-	if s, ok := r.e.(interface{ packetBytes() float64 }); ok {
-		return s.packetBytes()
-	}
-	return float64(len(r.payload))
+	return p
 }

@@ -46,17 +46,34 @@ type Config struct {
 	Logger *slog.Logger
 
 	// AcceptPeer, if set, lets peers that were not given to Connect connect
-	// to this one, at any time until Close: the Mesh keeps reading its
-	// Signaler after Connect returns (applying late candidates too), and the
-	// first Signal from an unknown PeerID for which AcceptPeer returns true
+	// to this one, at any time until Close: the first Signal from an
+	// unknown PeerID for which AcceptPeer returns true
 	// creates a Link to it. Such a peer offers, whatever its id, and the
 	// answer's Signal.Peer tells it the id it was accepted as. Its packets
 	// arrive through Mesh.Receive like any other's; when the Signaler
 	// reports it gone the Link is closed and removed. AcceptPeer is called
-	// from the Mesh's signal goroutine. A func that always returns false
-	// keeps the Signaler read (late candidates) without accepting anyone.
-	// Nil: Connect stops reading the Signaler when it returns.
+	// from the Mesh's signal goroutine. Nil: no peer is accepted. (Either
+	// way the Mesh reads its Signaler until Close: late candidates and ICE
+	// restarts arrive through it.)
 	AcceptPeer func(peer PeerID) bool
+
+	// ICEDisconnectedTimeout is how long the selected ICE path may stay
+	// silent before ICE calls it disconnected (pion's keepalive checks run
+	// every 250 ms, so a working path is never silent that long). Zero:
+	// DefaultICEDisconnectedTimeout (1 s; pion's own default is 5 s).
+	ICEDisconnectedTimeout time.Duration
+	// ICERestartAfter is how long a path may stay disconnected before the
+	// Link restarts ICE (new credentials, candidates gathered anew, the
+	// offer and answer sent through the Signaler): a path that comes back
+	// sooner resumes by itself, without a restart. Zero:
+	// DefaultICERestartAfter (1 s, so a restart starts about 2 s after a
+	// cut). Negative: never restart; a broken path stays broken.
+	ICERestartAfter time.Duration
+	// ICERestartTimeout is how long one ICE restart may take before the
+	// offering side starts another, with new credentials (the path may
+	// still be down, or a signal was lost). Zero: DefaultICERestartTimeout
+	// (5 s).
+	ICERestartTimeout time.Duration
 
 	// InputQueueLen bounds the received input-channel packets waiting for
 	// Mesh.Receive; when it is full, new packets are dropped and counted.
@@ -93,11 +110,27 @@ const (
 	// tunedDTLSRetransmission replaces pion's 1 s first DTLS retransmission
 	// timer: a lost handshake flight costs 100 ms instead of a second.
 	tunedDTLSRetransmission = 100 * time.Millisecond
+
+	DefaultICEDisconnectedTimeout = time.Second
+	DefaultICERestartAfter        = time.Second
+	DefaultICERestartTimeout      = 5 * time.Second
 )
 
 func (c Config) withDefaults() (Config, error) {
 	if c.InputQueueLen < 0 || c.ControlQueueLen < 0 || c.MaxInputBuffered < 0 {
 		return c, fmt.Errorf("%w: negative queue length or buffer size", ErrInvalidConfig)
+	}
+	if c.ICEDisconnectedTimeout < 0 || c.ICERestartTimeout < 0 {
+		return c, fmt.Errorf("%w: negative ICE timeout", ErrInvalidConfig)
+	}
+	if c.ICEDisconnectedTimeout == 0 {
+		c.ICEDisconnectedTimeout = DefaultICEDisconnectedTimeout
+	}
+	if c.ICERestartAfter == 0 {
+		c.ICERestartAfter = DefaultICERestartAfter
+	}
+	if c.ICERestartTimeout == 0 {
+		c.ICERestartTimeout = DefaultICERestartTimeout
 	}
 	if c.InputQueueLen == 0 {
 		c.InputQueueLen = DefaultQueueLen

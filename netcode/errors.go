@@ -24,6 +24,12 @@ var (
 	ErrSendBufferFull = errors.New("netcode: send buffer full")
 	// ErrSignaling wraps a failure of the Signaler during Connect.
 	ErrSignaling = errors.New("netcode: signaling failed")
+	// ErrSignalingGone says the Signaler stopped working after Connect (the
+	// signaling server went away and the client could not resume) when
+	// something needed it: an ICE restart. The connections that work carry
+	// on; a path that breaks can no longer be restarted. It reaches the game
+	// as a PeerError (Mesh.Errors, Session.PeerErrors) and from Link.Restart.
+	ErrSignalingGone = errors.New("netcode: signaling gone")
 	// ErrConnect is wrapped by every ConnectError.
 	ErrConnect = errors.New("netcode: connect failed")
 )

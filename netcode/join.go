@@ -372,8 +372,17 @@ func (c *conn) NetStats() []NetStats {
 }
 
 // PeerErrors appends the peer problems netcode saw (another protocol
-// version, say) since the last call to dst.
-func (c *conn) PeerErrors(dst []PeerError) []PeerError { return c.transport.Errors(dst) }
+// version, an ICE restart impossible because signaling is gone) since the
+// last call to dst.
+func (c *conn) PeerErrors(dst []PeerError) []PeerError {
+	return c.mesh.Errors(c.transport.Errors(dst))
+}
+
+// Mesh returns the WebRTC connections under the session: per-peer Links
+// (Link.Restart), Stats, and SignalingErr, which says when the signaling
+// server is gone (the game goes on; a broken path can no longer be
+// restarted).
+func (c *conn) Mesh() *Mesh { return c.mesh }
 
 // TransportStats returns the packet counters of the wire layer.
 func (c *conn) TransportStats() TransportStats { return c.transport.Stats() }

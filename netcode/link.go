@@ -65,10 +65,39 @@ type Link struct {
 
 	mu       sync.Mutex
 	timeline ConnectTimeline
+	// Path and restart state, under mu. down is when ICE last reported
+	// the path disconnected (zero while it works); restartStart when the
+	// running ICE restart began (zero if none); restartTimer fires
+	// restartDue (after Config.ICERestartAfter, then every
+	// Config.ICERestartTimeout while a restart has not reconnected).
+	down, restartStart      time.Time
+	restartTimer            *time.Timer
+	interruptions, restarts uint64
+	lastRestart             time.Duration
+
+	// gen numbers the ICE negotiation this side has made (offerer) or
+	// answered (answerer): 0 for the first, n after n restarts. Signals
+	// carry it as Signal.Restart.
+	gen atomic.Uint32
+	// removed is set when the Mesh drops the Link (an accepted peer left):
+	// no restart is made for it any more.
+	removed atomic.Bool
+	// pcMu serializes the offerer's description changes: a restart's
+	// CreateOffer and SetLocalDescription, and the application of an
+	// answer, which must belong to the newest offer.
+	pcMu sync.Mutex
 
 	// Touched only by the Mesh's signal loop (and by Connect before it).
 	remoteSet         bool
-	pendingCandidates []webrtc.ICECandidateInit
+	remoteGen         uint32 // Signal.Restart of the applied remote description
+	pendingCandidates []heldCandidate
+}
+
+// heldCandidate is a remote candidate that arrived before the offer or
+// answer of its negotiation (gen).
+type heldCandidate struct {
+	gen  uint32
+	init webrtc.ICECandidateInit
 }
 
 // ConnectTimeline says where a peer's connect time went. Durations are
@@ -113,6 +142,16 @@ type PeerStats struct {
 	// SendDropped counts SendInput calls refused with ErrSendBufferFull.
 	SendDropped uint64
 	Timeline    ConnectTimeline
+	// Interruptions counts the times, after Connect, the path went silent
+	// for Config.ICEDisconnectedTimeout (ICE "disconnected").
+	Interruptions uint64
+	// Restarts counts the ICE restarts that reconnected the pair.
+	Restarts uint64
+	// LastRestart is how long the last successful ICE restart took, from
+	// its start (the offer made, or received) to ICE connected again.
+	LastRestart time.Duration
+	// Restarting is true while an ICE restart has not reconnected yet.
+	Restarting bool
 }
 
 func (m *Mesh) newLink(api *webrtc.API, peer PeerID, offerer bool) (*Link, error) {
@@ -171,14 +210,19 @@ func (m *Mesh) newLink(api *webrtc.API, peer PeerID, offerer bool) (*Link, error
 			return // gathering finished
 		}
 		init := c.ToJSON()
-		if err := m.sig.Send(m.ctx, peer, Signal{Kind: SignalCandidate, Candidate: &init}); err != nil {
+		// gen is already the new negotiation's when a restart gathers.
+		if err := m.sig.Send(m.ctx, peer, Signal{Kind: SignalCandidate, Candidate: &init, Restart: l.gen.Load()}); err != nil {
 			m.log.Debug("netcode: sending candidate failed", "peer", peer, "err", err)
 		}
 	})
 	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
 		m.log.Debug("netcode: ICE state", "peer", peer, "state", s)
-		if s == webrtc.ICEConnectionStateConnected {
+		switch s {
+		case webrtc.ICEConnectionStateConnected, webrtc.ICEConnectionStateCompleted:
 			l.mark(&l.timeline.ICEConnected)
+			l.pathUp()
+		case webrtc.ICEConnectionStateDisconnected, webrtc.ICEConnectionStateFailed:
+			l.pathDown(s)
 		}
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
@@ -333,6 +377,8 @@ func (l *Link) Stats() PeerStats {
 	}
 	l.mu.Lock()
 	s.Timeline = l.timeline
+	s.Interruptions, s.Restarts, s.LastRestart = l.interruptions, l.restarts, l.lastRestart
+	s.Restarting = !l.restartStart.IsZero()
 	l.mu.Unlock()
 	l.transportStats(&s)
 	return s
@@ -355,22 +401,40 @@ func (l *Link) offer(ctx context.Context) error {
 }
 
 // handleSignal applies one signal from the remote peer. Errors are the
-// remote peer's fault (or pion's), never a reason to panic.
+// remote peer's fault (or pion's), never a reason to panic. Called from the
+// signal loop only.
 func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 	switch s.Kind {
 	case SignalOffer:
 		if l.offerer {
 			return fmt.Errorf("unexpected offer: this side (%d) offers to %d", l.mesh.self, l.peer)
 		}
-		if l.remoteSet {
-			l.mesh.log.Debug("netcode: ignoring repeated offer", "peer", l.peer)
+		if l.remoteSet && s.Restart < l.remoteGen {
+			l.mesh.log.Debug("netcode: ignoring an overtaken offer", "peer", l.peer, "restart", s.Restart)
 			return nil
 		}
+		if l.remoteSet && s.Restart == l.remoteGen {
+			// Offered again: our answer may have been lost. Repeat it.
+			cur := l.pc.CurrentLocalDescription()
+			if cur == nil || cur.Type != webrtc.SDPTypeAnswer {
+				return nil
+			}
+			l.mesh.log.Debug("netcode: repeated offer, answering again", "peer", l.peer, "restart", s.Restart)
+			return l.answer(ctx, cur.SDP, s.Restart)
+		}
+		restart := l.remoteSet
 		l.start()
+		// The candidates pion gathers once the offer is applied belong to
+		// this negotiation: number them before it starts gathering.
+		l.gen.Store(s.Restart)
+		if restart {
+			l.restartBegan()
+			l.mesh.log.Info("netcode: peer restarts ICE", "peer", l.peer, "restart", s.Restart)
+		}
 		if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: s.SDP}); err != nil {
 			return fmt.Errorf("set remote offer: %w", err)
 		}
-		l.remoteApplied()
+		l.remoteApplied(s.Restart)
 		answer, err := l.pc.CreateAnswer(nil)
 		if err != nil {
 			return fmt.Errorf("create answer: %w", err)
@@ -378,19 +442,15 @@ func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 		if err := l.pc.SetLocalDescription(answer); err != nil {
 			return fmt.Errorf("set local answer: %w", err)
 		}
-		reply := Signal{Kind: SignalAnswer, SDP: answer.SDP}
-		if l.accepted {
-			reply.Peer = l.peer // tell the newcomer the id it was accepted as
-		}
-		if err := l.mesh.sig.Send(ctx, l.peer, reply); err != nil {
-			return fmt.Errorf("%w: send answer: %w", ErrSignaling, err)
-		}
+		return l.answer(ctx, answer.SDP, s.Restart)
 	case SignalAnswer:
 		if !l.offerer {
 			return fmt.Errorf("unexpected answer: peer %d offers to this side (%d)", l.peer, l.mesh.self)
 		}
-		if l.remoteSet {
-			l.mesh.log.Debug("netcode: ignoring repeated answer", "peer", l.peer)
+		l.pcMu.Lock()
+		defer l.pcMu.Unlock()
+		if s.Restart != l.gen.Load() || (l.remoteSet && s.Restart <= l.remoteGen) {
+			l.mesh.log.Debug("netcode: ignoring repeated or overtaken answer", "peer", l.peer, "restart", s.Restart)
 			return nil
 		}
 		if s.Peer > 0 {
@@ -400,36 +460,66 @@ func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 		if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: s.SDP}); err != nil {
 			return fmt.Errorf("set remote answer: %w", err)
 		}
-		l.remoteApplied()
+		l.remoteApplied(s.Restart)
 	case SignalCandidate:
 		if s.Candidate == nil || s.Candidate.Candidate == "" {
 			return nil // end of candidates: nothing to do, pion needs no marker
 		}
-		if !l.remoteSet {
+		if !l.remoteSet || s.Restart > l.remoteGen {
 			if len(l.pendingCandidates) < maxPendingCandidates {
-				l.pendingCandidates = append(l.pendingCandidates, *s.Candidate)
+				l.pendingCandidates = append(l.pendingCandidates, heldCandidate{gen: s.Restart, init: *s.Candidate})
 			}
 			return nil
+		}
+		if s.Restart < l.remoteGen {
+			return nil // of a negotiation a restart replaced
 		}
 		if err := l.pc.AddICECandidate(*s.Candidate); err != nil {
 			// One bad candidate is not fatal: others may work.
 			l.mesh.log.Debug("netcode: ignoring remote candidate", "peer", l.peer, "err", err)
 		}
+	case SignalRestart:
+		if !l.offerer {
+			l.mesh.log.Debug("netcode: ignoring a restart request to the answering side", "peer", l.peer)
+			return nil
+		}
+		l.mesh.goBackground(func() { l.requestRestart("the peer asked", int64(s.Restart)) })
 	default:
 		l.mesh.log.Debug("netcode: ignoring signal of unknown kind", "peer", l.peer, "kind", s.Kind)
 	}
 	return nil
 }
 
-func (l *Link) remoteApplied() {
-	l.remoteSet = true
+// answer sends the answer of negotiation gen.
+func (l *Link) answer(ctx context.Context, sdp string, gen uint32) error {
+	reply := Signal{Kind: SignalAnswer, SDP: sdp, Restart: gen}
+	if l.accepted {
+		reply.Peer = l.peer // tell the newcomer the id it was accepted as
+	}
+	if err := l.mesh.sig.Send(ctx, l.peer, reply); err != nil {
+		return fmt.Errorf("%w: send answer: %w", ErrSignaling, err)
+	}
+	return nil
+}
+
+// remoteApplied records that the remote description of negotiation gen was
+// applied and adds the candidates held for it; older ones are dropped.
+func (l *Link) remoteApplied(gen uint32) {
+	l.remoteSet, l.remoteGen = true, gen
 	l.mark(&l.timeline.RemoteDescription)
+	keep := l.pendingCandidates[:0]
 	for _, c := range l.pendingCandidates {
-		if err := l.pc.AddICECandidate(c); err != nil {
-			l.mesh.log.Debug("netcode: ignoring remote candidate", "peer", l.peer, "err", err)
+		switch {
+		case c.gen == gen:
+			if err := l.pc.AddICECandidate(c.init); err != nil {
+				l.mesh.log.Debug("netcode: ignoring remote candidate", "peer", l.peer, "err", err)
+			}
+		case c.gen > gen:
+			keep = append(keep, c)
 		}
 	}
-	l.pendingCandidates = nil
+	clear(l.pendingCandidates[len(keep):])
+	l.pendingCandidates = keep
 }
 
 func (l *Link) failure() PeerFailure {

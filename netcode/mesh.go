@@ -51,6 +51,12 @@ type Mesh struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
+
+	bgMu   sync.Mutex     // orders enter against Close
+	bg     sync.WaitGroup // restarts and restart timers running
+	sigErr atomic.Pointer[error]
+	errMu  sync.Mutex
+	errs   []PeerError
 }
 
 // Connect connects this peer (self) to every peer in peers through sig and
@@ -58,11 +64,12 @@ type Mesh struct {
 // the lower PeerID of each pair sends the offer; candidates trickle through
 // sig. peers may contain self, which is skipped.
 //
-// Without Config.AcceptPeer, Connect reads sig only while it runs: a later
-// Signal (a late candidate) stays unread. With it, the Mesh keeps reading
-// sig until Close and accepts the peers it lets in (see Config.AcceptPeer).
-// If ctx ends or a peer connection fails first, Connect closes what it
-// opened and returns a *ConnectError naming each peer that did not connect.
+// The Mesh reads sig until Close: late candidates, ICE restarts (see
+// Link.Restart) and, with Config.AcceptPeer, peers arriving later. If sig's
+// Recv fails after Connect, the game goes on; SignalingErr says so, and a
+// restart that would need sig is reported as ErrSignalingGone. If ctx ends
+// or a peer connection fails first, Connect closes what it opened and
+// returns a *ConnectError naming each peer that did not connect.
 func Connect(ctx context.Context, self PeerID, peers []PeerID, sig Signaler, cfg Config) (*Mesh, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -105,9 +112,9 @@ func Connect(ctx context.Context, self PeerID, peers []PeerID, sig Signaler, cfg
 	}
 	slices.SortFunc(m.order, func(a, b *Link) int { return int(a.peer) - int(b.peer) })
 
-	// The signal loop runs on m.ctx (ended by Close). Without AcceptPeer it
-	// stops when Connect returns; with it, it goes on until Close, and may
-	// add links meanwhile: Connect waits only for the ones it made.
+	// The signal loop runs on m.ctx (ended by Close), until Close; with
+	// AcceptPeer it may add links meanwhile: Connect waits only for the
+	// ones it made.
 	initial := slices.Clone(m.order)
 	var loopCtx context.Context
 	loopCtx, m.stopLoop = context.WithCancel(m.ctx)
@@ -116,11 +123,13 @@ func Connect(ctx context.Context, self PeerID, peers []PeerID, sig Signaler, cfg
 		defer close(m.loopDone)
 		if err := m.signalLoop(loopCtx); err != nil {
 			m.log.Warn("netcode: signal loop ended; no more signals are read", "err", err)
+			gone := fmt.Errorf("%w: %w", ErrSignalingGone, err)
+			m.sigErr.Store(&gone)
 			loopErr <- err
 		}
 	}()
 	err = m.offerAndWait(ctx, initial, loopErr)
-	if err != nil || cfg.AcceptPeer == nil {
+	if err != nil {
 		m.stopLoop()
 		<-m.loopDone
 	}
@@ -235,6 +244,12 @@ func (m *Mesh) removeAccepted(peer PeerID) {
 	delete(m.links, peer)
 	m.order = slices.DeleteFunc(m.order, func(o *Link) bool { return o == l })
 	m.linksMu.Unlock()
+	l.removed.Store(true)
+	l.mu.Lock()
+	if l.restartTimer != nil {
+		l.restartTimer.Stop()
+	}
+	l.mu.Unlock()
 	m.log.Debug("netcode: accepted peer left", "peer", peer)
 	if err := closePeerConnection(l.pc); err != nil {
 		m.log.Debug("netcode: closing a departed peer", "peer", peer, "err", err)
@@ -313,10 +328,20 @@ func (m *Mesh) Stats() []PeerStats {
 func (m *Mesh) Close() error {
 	m.closeOnce.Do(func() {
 		m.linksMu.Lock()
-		m.closed.Store(true) // under linksMu: no Link is accepted after this
+		m.bgMu.Lock()
+		m.closed.Store(true) // under linksMu: no Link is accepted after this; under bgMu: no restart starts
+		m.bgMu.Unlock()
 		m.linksMu.Unlock()
 		m.cancel()
 		<-m.loopDone // no Link is accepted or removed any more
+		for _, l := range m.Links() {
+			l.mu.Lock()
+			if l.restartTimer != nil {
+				l.restartTimer.Stop()
+			}
+			l.mu.Unlock()
+		}
+		m.bg.Wait()
 		var errs []error
 		for _, l := range m.Links() {
 			if err := closePeerConnection(l.pc); err != nil {

@@ -19,6 +19,11 @@ const (
 	SignalAnswer
 	// SignalCandidate carries one trickled ICE candidate.
 	SignalCandidate
+	// SignalRestart asks the offering side of a pair to restart ICE (the
+	// answering side saw the path break, or its game called Link.Restart).
+	// Restart is the last restart the sender has seen; the offerer ignores
+	// a request it has already answered with a newer restart.
+	SignalRestart
 )
 
 // signalGone is never sent: a Signaler's Recv returns it to tell the Mesh
@@ -27,7 +32,7 @@ const (
 // so no remote peer can forge it.
 const signalGone SignalKind = 255
 
-var signalKindNames = [...]string{SignalOffer: "offer", SignalAnswer: "answer", SignalCandidate: "candidate"}
+var signalKindNames = [...]string{SignalOffer: "offer", SignalAnswer: "answer", SignalCandidate: "candidate", SignalRestart: "restart"}
 
 func (k SignalKind) String() string {
 	if int(k) < len(signalKindNames) && signalKindNames[k] != "" {
@@ -36,8 +41,8 @@ func (k SignalKind) String() string {
 	return fmt.Sprintf("SignalKind(%d)", uint8(k))
 }
 
-// MarshalText encodes the kind as "offer", "answer" or "candidate", so a
-// Signal is JSON a browser can read.
+// MarshalText encodes the kind as "offer", "answer", "candidate" or
+// "restart", so a Signal is JSON a browser can read.
 func (k SignalKind) MarshalText() ([]byte, error) {
 	if int(k) < len(signalKindNames) && signalKindNames[k] != "" {
 		return []byte(signalKindNames[k]), nil
@@ -60,9 +65,13 @@ func (k *SignalKind) UnmarshalText(b []byte) error {
 //
 //	{"kind":"offer","sdp":"v=0..."}
 //	{"kind":"candidate","candidate":{"candidate":"candidate:...","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":null}}
+//	{"kind":"offer","sdp":"v=0...","restart":2}
+//	{"kind":"restart","restart":1}
 //
 // which is what a browser's RTCSessionDescription and RTCIceCandidate
 // produce, so a WebSocket signaling server can relay it unchanged.
+// "restart" numbers ICE restarts (PROTOCOL.md, ICE restart): the first
+// connection is 0 (omitted).
 type Signal struct {
 	Kind SignalKind `json:"kind"`
 	// SDP is set for SignalOffer and SignalAnswer.
@@ -75,6 +84,13 @@ type Signal struct {
 	// accepted the offerer (Config.AcceptPeer): a spectator learns its id
 	// this way. Zero (omitted) otherwise.
 	Peer PeerID `json:"peer,omitempty"`
+	// Restart numbers the ICE negotiation an offer, answer or candidate
+	// belongs to: 0 for the first, n for the n-th ICE restart of the pair.
+	// Offers and answers of an older restart than the one applied are
+	// ignored (they were overtaken); candidates of a newer one are held
+	// until its offer or answer arrives. In a SignalRestart it is the
+	// newest restart the requester has applied.
+	Restart uint32 `json:"restart,omitempty"`
 }
 
 // Signaler carries Signals between this peer and the others, addressed to

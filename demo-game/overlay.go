@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -56,16 +57,17 @@ type overlayLine struct {
 	Head, Alert bool
 }
 
-// overlayLines formats the F3 overlay: the frame and input delay, then one
-// row per remote peer with ping, frames ahead, rollback depth (last and
-// 99th percentile), data rates and the ICE candidate type of its path.
-func overlayLines(h hud) []overlayLine {
+// overlayLines formats the F3 overlay: the frame, input delay and frames
+// drawn per second, then one row per remote peer with ping, frames ahead,
+// rollback depth (last and 99th percentile), data rates and the ICE
+// candidate type of its path.
+func overlayLines(h hud, fps float64) []overlayLine {
 	who := "seat " + fmt.Sprint(h.Local+1)
 	if h.Local < 0 {
 		who = "spectator"
 	}
 	lines := []overlayLine{
-		{Text: fmt.Sprintf("frame %d  input delay %d  %s", h.Frame, h.InputDelay, who)},
+		{Text: fmt.Sprintf("frame %d  input delay %d  %.0f fps  %s", h.Frame, h.InputDelay, fps, who)},
 	}
 	if len(h.Peers) == 0 {
 		return append(lines, overlayLine{Text: "no remote peers", Head: true})
@@ -177,13 +179,13 @@ func overlayTextSize(l view.Layout) float64 {
 	return max(overlayMinTextSize, l.TextSize()*0.8)
 }
 
-// overlayRect is where the overlay panel of n lines, the longest of
-// maxRunes characters, is drawn: at the top left of the arena, under the
-// score bar, clipped to the screen. A monospaced glyph is 0.6 em wide.
-func overlayRect(l view.Layout, n, maxRunes int) image.Rectangle {
+// overlayRect is where the overlay panel of n lines, the longest textWidth
+// pixels wide, is drawn: at the top left of the arena, under the score
+// bar, clipped to the screen.
+func overlayRect(l view.Layout, n int, textWidth float64) image.Rectangle {
 	size := overlayTextSize(l)
 	pad := size * 0.5
-	w := float64(maxRunes)*size*0.6 + 2*pad
+	w := textWidth + 2*pad
 	h := float64(n)*size*1.3 + 2*pad
 	x0 := float64(l.Bounds.Min.X) + pad
 	y0 := float64(l.Bounds.Min.Y) + l.BarHeight + pad
@@ -192,20 +194,20 @@ func overlayRect(l view.Layout, n, maxRunes int) image.Rectangle {
 }
 
 // drawOverlay draws the F3 panel.
-func drawOverlay(screen *ebiten.Image, l view.Layout, h hud) {
-	lines := overlayLines(h)
-	longest := 0
+func drawOverlay(screen *ebiten.Image, l view.Layout, h hud, fps float64) {
+	lines := overlayLines(h, fps)
+	size := overlayTextSize(l)
+	face := &text.GoTextFace{Source: monoSource(), Size: size}
+	width := 0.0
 	for _, ln := range lines {
-		longest = max(longest, utf8.RuneCountInString(ln.Text))
+		width = max(width, text.Advance(ln.Text, face))
 	}
-	r := overlayRect(l, len(lines), longest)
+	r := overlayRect(l, len(lines), width)
 	if r.Empty() {
 		return
 	}
-	size := overlayTextSize(l)
 	pad := size * 0.5
 	vector.FillRect(screen, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), overlayPanelColor, false)
-	face := &text.GoTextFace{Source: monoSource(), Size: size}
 	for i, ln := range lines {
 		c := overlayTextColor
 		switch {
@@ -254,6 +256,15 @@ func drawBanner(screen *ebiten.Image, l view.Layout, h hud) {
 	}
 }
 
+// hintText is the reminder of the window's keys on goos (Esc does not quit
+// in a browser tab).
+func hintText(goos string) string {
+	if goos == "js" {
+		return "F3 network"
+	}
+	return "F3 network · Esc quit"
+}
+
 // drawHint draws the small "F3 network" reminder at the bottom right while
 // the overlay is hidden.
 func drawHint(screen *ebiten.Image, l view.Layout) {
@@ -263,5 +274,5 @@ func drawHint(screen *ebiten.Image, l view.Layout) {
 	op.ColorScale.ScaleWithColor(hintTextColor)
 	op.PrimaryAlign = text.AlignEnd
 	op.SecondaryAlign = text.AlignEnd
-	text.Draw(screen, "F3 network · Esc quit", &text.GoTextFace{Source: monoSource(), Size: size}, op)
+	text.Draw(screen, hintText(runtime.GOOS), &text.GoTextFace{Source: monoSource(), Size: size}, op)
 }

@@ -20,11 +20,11 @@ func TestOverlayLines(t *testing.T) {
 			{Name: "carol", Disconnected: true},
 		},
 	}
-	lines := overlayLines(h)
+	lines := overlayLines(h, 59.6)
 	if len(lines) != 5 {
 		t.Fatalf("%d lines, want a status line, a heading and 3 rows:\n%v", len(lines), lines)
 	}
-	if got, want := lines[0].Text, "frame 1234  input delay 2  seat 1"; got != want {
+	if got, want := lines[0].Text, "frame 1234  input delay 2  60 fps  seat 1"; got != want {
 		t.Errorf("status line %q, want %q", got, want)
 	}
 	if !lines[1].Head {
@@ -61,7 +61,7 @@ func TestOverlayLines(t *testing.T) {
 }
 
 func TestOverlayLinesSpectatorAlone(t *testing.T) {
-	lines := overlayLines(hud{Frame: 7, Local: -1})
+	lines := overlayLines(hud{Frame: 7, Local: -1}, 0)
 	if len(lines) != 2 || !strings.HasSuffix(lines[0].Text, "spectator") || lines[1].Text != "no remote peers" {
 		t.Fatalf("spectator without peers: %+v", lines)
 	}
@@ -147,20 +147,20 @@ func TestOverlayRect(t *testing.T) {
 		image.Rect(0, 0, 30, 20),
 	} {
 		l := view.NewLayout(b)
-		r := overlayRect(l, 4, 60)
+		r := overlayRect(l, 4, 600)
 		if !r.In(b) {
 			t.Errorf("%v: overlay %v leaves the screen", b, r)
 		}
 		if !r.Empty() && float64(r.Min.Y) < l.BarHeight {
 			t.Errorf("%v: overlay %v covers the score bar (%v px)", b, r, l.BarHeight)
 		}
-		if small := overlayRect(l, 2, 60); small.Dy() > r.Dy() {
+		if small := overlayRect(l, 2, 300); small.Dy() > r.Dy() || small.Dx() > r.Dx() {
 			t.Errorf("%v: 2 lines take %v, 4 lines %v", b, small, r)
 		}
 	}
-	// On the default window the whole table fits.
+	// On the default window a table of 9 lines, 700 pixels wide, fits.
 	l := view.NewLayout(image.Rect(0, 0, defaultWindowWidth, defaultWindowHeight))
-	if r := overlayRect(l, 9, 64); r.Dx() < int(64*overlayMinTextSize*0.6) || r.Max.X >= defaultWindowWidth {
+	if r := overlayRect(l, 9, 700); r.Dx() < 700 || r.Max.X >= defaultWindowWidth || r.Max.Y >= defaultWindowHeight {
 		t.Errorf("default window: overlay %v", r)
 	}
 }
@@ -173,7 +173,7 @@ func FuzzOverlayText(f *testing.F) {
 	f.Add("\xff\xfe", "Desync at frame 12\n\n", 3.0)
 	f.Fuzz(func(t *testing.T, name, banner string, width float64) {
 		h := hud{Local: 0, Banner: banner, Peers: []peerHUD{{Name: name, KbpsIn: width}}}
-		for _, ln := range overlayLines(h)[2:] {
+		for _, ln := range overlayLines(h, width)[2:] {
 			if got := utf8.RuneCountInString(ln.Text); got > 80 {
 				t.Fatalf("row of %d runes for name %q", got, name)
 			}
@@ -187,4 +187,13 @@ func FuzzOverlayText(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestHintText(t *testing.T) {
+	if h := hintText("linux"); !strings.Contains(h, "F3") || !strings.Contains(h, "Esc") {
+		t.Errorf("native hint %q", h)
+	}
+	if h := hintText("js"); !strings.Contains(h, "F3") || strings.Contains(h, "Esc") {
+		t.Errorf("browser hint %q offers Esc, which does nothing there", h)
+	}
 }

@@ -68,3 +68,44 @@ func Example() {
 	// from 1 on control: hello
 	// from 1 on input: input for frame 1
 }
+
+// A game that knows its network changed (or a test) restarts ICE with a
+// peer on demand; the data channels stay open meanwhile. Without a
+// signaling connection the restart is impossible and says so.
+func ExampleLink_Restart() {
+	hub := netcode.NewMemorySignaling()
+	peers := []netcode.PeerID{1, 2}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	meshes := make([]*netcode.Mesh, len(peers))
+	var wg sync.WaitGroup
+	for i, id := range peers {
+		wg.Go(func() {
+			meshes[i], _ = netcode.Connect(ctx, id, peers, hub.Signaler(id), netcode.Config{LoopbackOnly: true})
+		})
+	}
+	wg.Wait()
+	if meshes[0] == nil || meshes[1] == nil {
+		fmt.Println("connect failed")
+		return
+	}
+	defer meshes[0].Close()
+	defer meshes[1].Close()
+
+	link := meshes[0].Link(2)
+	if err := link.Restart(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for link.Stats().Restarts == 0 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	s := link.Stats()
+	fmt.Println("restarts:", s.Restarts, "state:", s.State)
+	// The game would also poll Mesh.Errors (or Session.PeerErrors) for
+	// restarts that could not be made, and show Mesh.SignalingErr.
+	fmt.Println("signaling:", meshes[0].SignalingErr())
+	// Output:
+	// restarts: 1 state: connected
+	// signaling: <nil>
+}

@@ -79,6 +79,9 @@ type Link struct {
 	// answered (answerer): 0 for the first, n after n restarts. Signals
 	// carry it as Signal.Restart.
 	gen atomic.Uint32
+	// left is set when the Signaler said the peer left: no restart is
+	// made for it any more.
+	left atomic.Bool
 	// pcMu serializes the offerer's description changes: a restart's
 	// CreateOffer and SetLocalDescription, and the application of an
 	// answer, which must belong to the newest offer.
@@ -406,9 +409,18 @@ func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 		if l.offerer {
 			return fmt.Errorf("unexpected offer: this side (%d) offers to %d", l.mesh.self, l.peer)
 		}
-		if l.remoteSet && s.Restart <= l.remoteGen {
-			l.mesh.log.Debug("netcode: ignoring repeated or overtaken offer", "peer", l.peer, "restart", s.Restart)
+		if l.remoteSet && s.Restart < l.remoteGen {
+			l.mesh.log.Debug("netcode: ignoring an overtaken offer", "peer", l.peer, "restart", s.Restart)
 			return nil
+		}
+		if l.remoteSet && s.Restart == l.remoteGen {
+			// Offered again: our answer may have been lost. Repeat it.
+			cur := l.pc.CurrentLocalDescription()
+			if cur == nil || cur.Type != webrtc.SDPTypeAnswer {
+				return nil
+			}
+			l.mesh.log.Debug("netcode: repeated offer, answering again", "peer", l.peer, "restart", s.Restart)
+			return l.answer(ctx, cur.SDP, s.Restart)
 		}
 		restart := l.remoteSet
 		l.start()
@@ -430,13 +442,7 @@ func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 		if err := l.pc.SetLocalDescription(answer); err != nil {
 			return fmt.Errorf("set local answer: %w", err)
 		}
-		reply := Signal{Kind: SignalAnswer, SDP: answer.SDP, Restart: s.Restart}
-		if l.accepted {
-			reply.Peer = l.peer // tell the newcomer the id it was accepted as
-		}
-		if err := l.mesh.sig.Send(ctx, l.peer, reply); err != nil {
-			return fmt.Errorf("%w: send answer: %w", ErrSignaling, err)
-		}
+		return l.answer(ctx, answer.SDP, s.Restart)
 	case SignalAnswer:
 		if !l.offerer {
 			return fmt.Errorf("unexpected answer: peer %d offers to this side (%d)", l.peer, l.mesh.self)
@@ -477,12 +483,21 @@ func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 			l.mesh.log.Debug("netcode: ignoring a restart request to the answering side", "peer", l.peer)
 			return nil
 		}
-		if s.Restart < l.gen.Load() {
-			return nil // a newer restart is already on its way to the peer
-		}
-		l.mesh.goBackground(func() { l.requestRestart("the peer asked") })
+		l.mesh.goBackground(func() { l.requestRestart("the peer asked", int64(s.Restart)) })
 	default:
 		l.mesh.log.Debug("netcode: ignoring signal of unknown kind", "peer", l.peer, "kind", s.Kind)
+	}
+	return nil
+}
+
+// answer sends the answer of negotiation gen.
+func (l *Link) answer(ctx context.Context, sdp string, gen uint32) error {
+	reply := Signal{Kind: SignalAnswer, SDP: sdp, Restart: gen}
+	if l.accepted {
+		reply.Peer = l.peer // tell the newcomer the id it was accepted as
+	}
+	if err := l.mesh.sig.Send(ctx, l.peer, reply); err != nil {
+		return fmt.Errorf("%w: send answer: %w", ErrSignaling, err)
 	}
 	return nil
 }

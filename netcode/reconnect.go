@@ -82,7 +82,7 @@ func (l *Link) restartBegan() {
 // Config.ICERestartAfter, or a restart has not reconnected within
 // Config.ICERestartTimeout.
 func (l *Link) restartDue() {
-	if !l.mesh.enter() {
+	if l.left.Load() || !l.mesh.enter() {
 		return
 	}
 	defer l.mesh.leave()
@@ -91,7 +91,7 @@ func (l *Link) restartDue() {
 	fine := l.down.IsZero() && l.restartStart.IsZero()
 	l.mu.Unlock()
 	if !fine {
-		l.requestRestart("path down")
+		l.requestRestart("path down", anyGen)
 	}
 }
 
@@ -108,13 +108,20 @@ func (l *Link) Restart() error {
 	if err := l.mesh.SignalingErr(); err != nil {
 		return l.restartImpossible(err)
 	}
-	l.mesh.goBackground(func() { l.requestRestart("asked by the game") })
+	l.mesh.goBackground(func() { l.requestRestart("asked by the game", anyGen) })
 	return nil
 }
 
+// anyGen, as requestRestart's seen, restarts whatever the current
+// negotiation.
+const anyGen = -1
+
 // requestRestart starts an ICE restart (offerer) or asks the peer for one
 // (answerer), and arms the timer that repeats it if it does not reconnect.
-func (l *Link) requestRestart(reason string) error {
+// seen is, for a peer's request, the newest negotiation the peer had
+// applied: if this side has made a newer one since, the request crossed it
+// and is dropped.
+func (l *Link) requestRestart(reason string, seen int64) error {
 	if err := l.mesh.SignalingErr(); err != nil {
 		return l.restartImpossible(err)
 	}
@@ -132,7 +139,7 @@ func (l *Link) requestRestart(reason string) error {
 	defer cancel()
 	var err error
 	if l.offerer {
-		err = l.restartOffer(ctx, reason)
+		err = l.restartOffer(ctx, reason, seen)
 	} else {
 		l.mesh.log.Info("netcode: asking peer to restart ICE", "peer", l.peer, "reason", reason)
 		err = l.mesh.sig.Send(ctx, l.peer, Signal{Kind: SignalRestart, Restart: l.gen.Load()})
@@ -148,20 +155,35 @@ func (l *Link) requestRestart(reason string) error {
 	return err
 }
 
-// restartOffer makes and sends the offer of a new ICE negotiation.
-func (l *Link) restartOffer(ctx context.Context, reason string) error {
+// restartOffer makes and sends the offer of a new ICE negotiation or, if
+// the answer to the last one never came, sends that offer again (pion
+// allows no second offer before the answer, and the first one's ICE
+// restart has already happened here). seen: see requestRestart.
+func (l *Link) restartOffer(ctx context.Context, reason string, seen int64) error {
 	l.pcMu.Lock()
-	gen := l.gen.Add(1) // before CreateOffer: it starts gathering at once
-	offer, err := l.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
-	if err == nil {
-		err = l.pc.SetLocalDescription(offer)
+	gen := l.gen.Load()
+	if seen != anyGen && int64(gen) > seen {
+		l.pcMu.Unlock()
+		return nil
+	}
+	var sdp string
+	if pending := l.pc.PendingLocalDescription(); pending != nil && l.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		sdp, reason = pending.SDP, reason+"; no answer yet, offering again"
+	} else {
+		gen = l.gen.Add(1) // before CreateOffer: it starts gathering at once
+		offer, err := l.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+		if err == nil {
+			err = l.pc.SetLocalDescription(offer)
+		}
+		if err != nil {
+			l.pcMu.Unlock()
+			return fmt.Errorf("netcode: peer %d: ICE restart offer: %w", l.peer, err)
+		}
+		sdp = offer.SDP
 	}
 	l.pcMu.Unlock()
-	if err != nil {
-		return fmt.Errorf("netcode: peer %d: ICE restart offer: %w", l.peer, err)
-	}
 	l.mesh.log.Info("netcode: restarting ICE", "peer", l.peer, "restart", gen, "reason", reason)
-	return l.mesh.sig.Send(ctx, l.peer, Signal{Kind: SignalOffer, SDP: offer.SDP, Restart: gen})
+	return l.mesh.sig.Send(ctx, l.peer, Signal{Kind: SignalOffer, SDP: sdp, Restart: gen})
 }
 
 // restartImpossible reports (and returns) that the Signaler is gone when a
@@ -170,6 +192,17 @@ func (l *Link) restartImpossible(gone error) error {
 	err := PeerError{Peer: l.peer, Err: fmt.Errorf("cannot restart ICE: %w", gone)}
 	l.mesh.report(l.peer, err.Err)
 	return err
+}
+
+// stopRestarting ends the restarts of a peer that left.
+func (l *Link) stopRestarting() {
+	l.left.Store(true)
+	l.mu.Lock()
+	if l.restartTimer != nil {
+		l.restartTimer.Stop()
+		l.restartTimer = nil
+	}
+	l.mu.Unlock()
 }
 
 // enter registers a background task (a restart, a timer's callback) that

@@ -64,14 +64,14 @@ func Draw(screen *ebiten.Image, g *sim.Game, opts Options) {
 func drawArena(screen *ebiten.Image, g *sim.Game, l Layout) {
 	cx, cy := l.Point(0, 0)
 	// Where the platform started: a faint ring, so the shrinking shows.
-	vector.StrokeCircle(screen, cx, cy, l.Length(sim.ArenaStartRadius), 2, ghostRingColor, true)
+	strokeCircle(screen, cx, cy, l.Length(sim.ArenaStartRadius), 2, ghostRingColor, true)
 	r := g.ArenaRadius()
 	if r <= 0 {
 		return
 	}
 	late := 1 - r.Float()/sim.ArenaStartRadius.Float()
 	vector.FillCircle(screen, cx, cy, l.Length(r), mix(platformColor, platformLate, late*late), true)
-	vector.StrokeCircle(screen, cx, cy, l.Length(r), max(2, float32(l.Scale)*2), edgeColor, true)
+	strokeCircle(screen, cx, cy, l.Length(r), max(2, float32(l.Scale)*2), edgeColor, true)
 }
 
 func drawDisc(screen *ebiten.Image, g *sim.Game, l Layout, p int, opts Options) {
@@ -117,7 +117,7 @@ func drawDisc(screen *ebiten.Image, g *sim.Game, l Layout, p int, opts Options) 
 	ring := r + max(2, r*0.18)
 	w := max(1.5, r*0.14)
 	if d.DashCooldown == 0 {
-		vector.StrokeCircle(screen, x, y, ring, w, base, true)
+		strokeCircle(screen, x, y, ring, w, base, true)
 	} else {
 		done := 1 - float64(d.DashCooldown)/sim.DashCooldownFrames
 		var path vector.Path
@@ -132,7 +132,7 @@ func drawDisc(screen *ebiten.Image, g *sim.Game, l Layout, p int, opts Options) 
 	size := float64(r) * 0.9
 	label := strconv.Itoa(p + 1)
 	if p == opts.Local {
-		vector.StrokeCircle(screen, x, y, ring+w*2.5, max(2, w), textColor, true)
+		strokeCircle(screen, x, y, ring+w*2.5, max(2, w), textColor, true)
 		drawText(screen, "YOU", float64(x), float64(y-ring-w*3)-size*0.7, size*0.8, textColor, text.AlignCenter)
 	}
 	drawText(screen, label, float64(x), float64(y), size, backgroundColor, text.AlignCenter)
@@ -178,7 +178,7 @@ func drawBar(screen *ebiten.Image, g *sim.Game, l Layout, opts Options) {
 			if k < g.Score(p) {
 				vector.FillCircle(screen, cx, float32(midY), float32(step*0.4), PlayerColor(p), true)
 			} else {
-				vector.StrokeCircle(screen, cx, float32(midY), float32(step*0.36), float32(max(1, step*0.1)), dimTextColor, true)
+				strokeCircle(screen, cx, float32(midY), float32(step*0.36), float32(max(1, step*0.1)), dimTextColor, true)
 			}
 		}
 	}
@@ -216,6 +216,31 @@ func drawBanner(screen *ebiten.Image, g *sim.Game, l Layout, opts Options) {
 	if subtitle != "" {
 		drawText(screen, subtitle, l.CenterX, y+size*0.9, l.TextSize()*1.1, textColor, text.AlignCenter)
 	}
+}
+
+// strokeCircle draws a circle's outline of the given width, antialiased,
+// as the ring between two concentric circles. vector.StrokeCircle with
+// antialiasing joins its many flattened segments with round joins, which
+// costs hundreds of thousands of triangles a frame for a large circle (a
+// frame took over a second under Xvfb); two arcs filled with the non-zero
+// rule give the same picture from a few hundred. The trailing bool mirrors
+// vector.StrokeCircle's antialias argument and is always true here.
+func strokeCircle(dst *ebiten.Image, cx, cy, r, width float32, clr color.Color, _ bool) {
+	if width <= 0 || r <= 0 {
+		return
+	}
+	outer, inner := r+width/2, max(0, r-width/2)
+	var p vector.Path
+	p.Arc(cx, cy, outer, 0, 2*math.Pi, vector.Clockwise)
+	p.Close()
+	if inner > 0 {
+		p.MoveTo(cx+inner, cy)
+		p.Arc(cx, cy, inner, 0, 2*math.Pi, vector.CounterClockwise)
+		p.Close()
+	}
+	op := &vector.DrawPathOptions{AntiAlias: true}
+	op.ColorScale.ScaleWithColor(clr)
+	vector.FillPath(dst, &p, &vector.FillOptions{FillRule: vector.FillRuleNonZero}, op)
 }
 
 func face(size float64) *text.GoTextFace {

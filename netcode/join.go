@@ -44,7 +44,14 @@ type JoinConfig[I comparable] struct {
 	NewGame func(seed uint64, players int) rollback.Game[I]
 	// Session is the template of the rollback session (input delay,
 	// prediction window, recorder, clock...); Join sets Players and Self,
-	// and Spectators on the host (see MaxSpectators).
+	// and Spectators on the host (see MaxSpectators). Its
+	// DisconnectTimeout bounds how long a peer may be cut off and still
+	// come back: netcode restarts a broken path about 2 s into the cut
+	// (Config.ICEDisconnectedTimeout + ICERestartAfter) and a peer that
+	// moved to another network is back some 3 s after the move
+	// (TestVNetReconnectNewAddress), so the engine's default of 2 s gives
+	// up first; a game that wants players to survive a network switch
+	// sets 5 to 10 s.
 	Session rollback.Config[I]
 	// MaxSpectators is how many spectators the host accepts at the same
 	// time (default DefaultMaxSpectators; negative: none). Only the host

@@ -126,6 +126,12 @@ func (l *Link) requestRestart(reason string, seen int64) error {
 		return l.restartImpossible(err)
 	}
 	l.mu.Lock()
+	if seen != anyGen && !l.restartStart.IsZero() && time.Since(l.restartStart) < l.mesh.cfg.ICERestartTimeout {
+		// A restart is running and its timer will repeat it if need be: a
+		// peer's requests meanwhile (a lost answer, or a flood) add nothing.
+		l.mu.Unlock()
+		return nil
+	}
 	if l.restartStart.IsZero() {
 		l.restartStart = time.Now()
 	}

@@ -983,3 +983,30 @@ func TestVNetNoRestart(t *testing.T) {
 		}
 	})
 }
+
+// TestRestartRequestFlood: a peer that floods the offerer with restart
+// requests gets one restart, not one per request.
+func TestRestartRequestFlood(t *testing.T) {
+	hub := NewMemorySignaling()
+	meshes := connectAll(t, 2, loopback, hub)
+	defer closeAll(t, meshes)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for range 50 {
+		// seen far ahead of any restart made: no request looks crossed.
+		if err := hub.Signaler(2).Send(ctx, 1, Signal{Kind: SignalRestart, Restart: 1000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := meshes[0].Link(2)
+	for link.Stats().Restarts == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("no restart")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := link.gen.Load(); n != 1 {
+		t.Fatalf("50 requests made %d restarts", n)
+	}
+}

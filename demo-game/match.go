@@ -70,6 +70,9 @@ type netMatchConfig struct {
 	// FrameRate is the ticks per second the match is driven at (default
 	// 60): the session's time sync and timeouts count with it.
 	FrameRate int
+	// DisconnectTimeout is how long a silent peer keeps its seat (default
+	// rollback's 2 s; the browser build gives a hitching tab longer).
+	DisconnectTimeout time.Duration
 	// Frames, if positive, ends the match once every frame before it is
 	// confirmed (HUD.Done); FinalChecksum is then the state's at Frames.
 	Frames rollback.Frame
@@ -151,6 +154,7 @@ func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
 	}
 	jc.Session.InputDelay = cfg.InputDelay
 	jc.Session.FrameRate = cfg.FrameRate
+	jc.Session.DisconnectTimeout = cfg.DisconnectTimeout
 	jc.Session.Recorder = m.confirmed
 	jc.SpectatorSession.Recorder = m.confirmed
 	var err error

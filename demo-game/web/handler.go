@@ -36,7 +36,9 @@ type Config struct {
 	SignalPath string
 	// Wasm is the path of a prebuilt browser build
 	// (GOOS=js GOARCH=wasm go build -o lyn.wasm ./demo-game), for
-	// deployments without Go. When set the handler never builds.
+	// deployments without Go. When set the handler never builds. Zero:
+	// build when the Go toolchain and the source are there, else serve
+	// lyn.wasm from the running executable's directory if it is there.
 	Wasm string
 	// WasmExecJS is the path of the wasm_exec.js that matches the Go
 	// version that built the .wasm. Default: wasm_exec.js next to Wasm if
@@ -75,7 +77,12 @@ const (
 	// page load checks the sources again (go list takes about a second).
 	sourceRecheck = 2 * time.Second
 	maxOutput     = 16 << 10
+	// prebuiltName is the build a deployment puts beside the executable.
+	prebuiltName = "lyn.wasm"
 )
+
+// executable is os.Executable (a variable for tests).
+var executable = os.Executable
 
 // Handler serves the browser build of the demo: the page at / (and
 // /index.html), /wasm_exec.js and /lyn-<hash>.wasm. Every response that
@@ -137,6 +144,18 @@ func NewHandler(cfg Config) (*Handler, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{cfg: cfg, log: cfg.Logger, builds: make(map[string]*artifact)}
+	if cfg.Wasm == "" {
+		h.goCmd, h.moduleDir, h.setupErr = findToolchain(cfg)
+		if h.setupErr != nil {
+			// No way to build: a deployment may ship the build beside the binary.
+			if exe, err := executable(); err == nil {
+				if p := filepath.Join(filepath.Dir(exe), prebuiltName); fileExists(p) {
+					h.log.Info("web: serving the prebuilt wasm beside the executable", "path", p, "why_not_build", h.setupErr)
+					cfg.Wasm, h.setupErr = p, nil
+				}
+			}
+		}
+	}
 	if cfg.Wasm != "" {
 		raw, err := os.ReadFile(cfg.Wasm)
 		if err != nil {
@@ -155,8 +174,6 @@ func NewHandler(cfg Config) (*Handler, error) {
 				h.cfg.WasmExecJS = p
 			}
 		}
-	} else {
-		h.goCmd, h.moduleDir, h.setupErr = findToolchain(cfg)
 	}
 	if h.cfg.WasmExecJS != "" {
 		if _, err := os.Stat(h.cfg.WasmExecJS); err != nil {
@@ -567,7 +584,13 @@ func (h *Handler) goRootWasmExec(ctx context.Context) (string, error) {
 // findToolchain finds the go command and the lyn source tree.
 func findToolchain(cfg Config) (goCmd, moduleDir string, err error) {
 	goCmd = cfg.Go
-	if goCmd == "" {
+	if goCmd != "" {
+		p, lerr := exec.LookPath(goCmd)
+		if lerr != nil {
+			return "", "", fmt.Errorf("%w: Config.Go: %v", ErrNoWasm, lerr)
+		}
+		goCmd = p
+	} else {
 		if p, lerr := exec.LookPath("go"); lerr == nil {
 			goCmd = p
 		} else if p := filepath.Join(runtime.GOROOT(), "bin", "go"); runtime.GOROOT() != "" && fileExists(p) { //nolint:staticcheck // see goRootWasmExec

@@ -34,6 +34,10 @@ type Options struct {
 	// URL, timeout=<seconds>). A browser tab hitches more than a native
 	// program (garbage collection, a busy main thread, software WebGL).
 	Timeout time.Duration
+	// Frames, if positive, ends the match once frame Frames is confirmed
+	// (frames=<n>); the page then shows the last picture and reports that
+	// frame's checksum. Zero: play on.
+	Frames int
 	// Bot plays this seat with the demo's bot instead of the keyboard.
 	Bot bool
 	// LoopbackOnly makes the page drop every ICE candidate, local or
@@ -52,6 +56,7 @@ const (
 	MaxNameLen     = 16
 	DefaultTimeout = 5 * time.Second
 	MaxTimeout     = 10 * time.Minute
+	MaxFrames      = 100_000_000
 	// maxQueryLen bounds what ParseOptions looks at: no page URL of ours is
 	// anywhere near it.
 	maxQueryLen = 4096
@@ -95,6 +100,8 @@ func ParseOptions(pageURL, signalPath string) (Options, error) {
 			var sec int
 			sec, err = intIn(key, v, 1, int(MaxTimeout/time.Second))
 			o.Timeout = time.Duration(sec) * time.Second
+		case "frames":
+			o.Frames, err = intIn(key, v, 0, MaxFrames)
 		case "name":
 			o.Name, err = name(v)
 		case "bot":
@@ -102,7 +109,7 @@ func ParseOptions(pageURL, signalPath string) (Options, error) {
 		case "loopback":
 			o.LoopbackOnly, err = flag(key, v)
 		default:
-			return o, fmt.Errorf("%w: unknown option %q (known: signal, room, players, delay, timeout, name, bot, loopback)", ErrBadOptions, truncate(key, 32))
+			return o, fmt.Errorf("%w: unknown option %q (known: signal, room, players, delay, timeout, frames, name, bot, loopback)", ErrBadOptions, truncate(key, 32))
 		}
 		if err != nil {
 			return o, err
@@ -163,6 +170,9 @@ func JoinURL(origin string, o Options) string {
 	}
 	if o.Timeout != 0 && o.Timeout != DefaultTimeout {
 		q.Set("timeout", strconv.Itoa(int(max(o.Timeout/time.Second, 1))))
+	}
+	if o.Frames > 0 {
+		q.Set("frames", strconv.Itoa(o.Frames))
 	}
 	if o.Name != "" {
 		q.Set("name", o.Name)

@@ -43,7 +43,7 @@ canvas { display: block; }
   const statusEl = document.getElementById("status");
   const lyn = window.lyn = {
     signalPath: {{.SignalPath}},
-    status: {state: "loading", frame: 0, confirmed: 0, checksums: {}},
+    status: {state: "loading", frame: 0, confirmed: 0},
     times: {},
     show(text, isError) {
       statusEl.textContent = text;

@@ -1,17 +1,16 @@
 // play.js drives Debian's chromium (playwright-core, no browser download)
-// for demo-game/web's browser E2E test: it opens the demo page, waits until
-// the page has a confirmed checksum of the target frame, saves a
-// screenshot, and prints one line "RESULT <json>" with the page's status
-// and timings. Exit status 0 only when the page reached the frame.
+// for demo-game/web's browser E2E test: it opens the demo page (whose URL
+// says frames=N), waits until the page reports the confirmed checksum of
+// frame N, saves a screenshot, and prints one line "RESULT <json>" with the
+// page's status and timings. Exit status 0 only when the page got there.
 //
-// usage: node play.js <page URL> <screenshot.png> <frame> <timeout seconds>
+// usage: node play.js <page URL> <screenshot.png> <timeout seconds>
 "use strict";
 const { chromium } = require("playwright-core");
 
 async function main() {
-  const [url, shot, frameArg, timeoutArg] = process.argv.slice(2);
-  if (!url || !shot) throw new Error("usage: node play.js <url> <screenshot.png> <frame> <timeout s>");
-  const target = Number(frameArg || 600);
+  const [url, shot, timeoutArg] = process.argv.slice(2);
+  if (!url || !shot) throw new Error("usage: node play.js <url> <screenshot.png> <timeout s>");
   const deadline = Date.now() + 1000 * Number(timeoutArg || 120);
   const browser = await chromium.launch({
     executablePath: process.env.LYN_CHROMIUM || "/usr/bin/chromium",
@@ -40,7 +39,7 @@ async function main() {
       status = await page.evaluate(() => window.lyn && { status: window.lyn.status, times: window.lyn.times });
       const s = status && status.status;
       if (s && s.state === "error") { failure = "page: " + s.error; break; }
-      if (s && s.checksums && s.checksums[String(target)]) break;
+      if (s && s.finalChecksum) break;
       if (Date.now() > deadline) { failure = "timeout: page status " + JSON.stringify(s); break; }
       await page.waitForTimeout(250);
     }

@@ -39,6 +39,12 @@ type BandwidthRow struct {
 	// DatagramsPerSec and BytesPerDatagram are per peer, all links.
 	DatagramsPerSec  float64 `json:"datagrams_s"`
 	BytesPerDatagram float64 `json:"wire_bytes_per_datagram"`
+	// SACKPerSec and STUNPerSec are, per peer, the WebRTC datagrams that
+	// carry no data: 65-byte DTLS records holding one SCTP SACK chunk alone
+	// (pion/sctp does not bundle it with DATA), and STUN (ICE keepalives
+	// and consent checks). Zero for the UDP path.
+	SACKPerSec float64 `json:"sack_datagrams_s"`
+	STUNPerSec float64 `json:"stun_datagrams_s"`
 	// LynBytesPerPacket is lyn's own encoding per packet (0: not lyn).
 	LynBytesPerPacket float64 `json:"lyn_bytes_per_packet"`
 	FramesPerSec      float64 `json:"frames_s"`
@@ -78,17 +84,32 @@ func measureBandwidthWebRTC(sig *signalServer, players int, inputs string, d tim
 	if err != nil {
 		row.Err = err.Error()
 	}
-	var pkts, bytes, lynPkts, lynBytes uint64
+	var pkts, bytes, lynPkts, lynBytes, sacks, stun uint64
 	for i := range wire {
 		pkts += wire[i].Packets
 		bytes += wire[i].WireBytes()
+		sacks += wire[i].BySize[sackDatagram]
+		stun += wire[i].STUN
 		if i < len(lyn1) && i < len(lyn0) {
 			lynPkts += lyn1[i].PacketsSent - lyn0[i].PacketsSent
 			lynBytes += lyn1[i].BytesSent - lyn0[i].BytesSent
 		}
 	}
 	fillBandwidth(&row, res, pkts, bytes, lynPkts, lynBytes)
+	fillOverhead(&row, res.window, sacks, stun)
 	return row
+}
+
+// sackDatagram is the UDP payload size of a DTLS 1.2 AES-GCM record holding
+// an SCTP packet with one SACK chunk and no gap blocks: 13 record header +
+// 8 explicit nonce + 12 SCTP common header + 16 SACK + 16 tag.
+const sackDatagram = 65
+
+func fillOverhead(row *BandwidthRow, window time.Duration, sacks, stun uint64) {
+	if secs := window.Seconds(); secs > 0 {
+		row.SACKPerSec = float64(sacks) / secs / float64(row.Players)
+		row.STUNPerSec = float64(stun) / secs / float64(row.Players)
+	}
 }
 
 // measureBandwidthUDP plays a lyn game over lyn's UDP transport, counted
@@ -183,6 +204,7 @@ func measureBandwidthPion(d time.Duration) BandwidthRow {
 	w := r.wire[0]
 	w1 := r.wire[1]
 	fillBandwidth(&row, gameResult{window: r.window, used: r.used}, w.Packets+w1.Packets, w.WireBytes()+w1.WireBytes(), 0, 0)
+	fillOverhead(&row, r.window, w.BySize[sackDatagram]+w1.BySize[sackDatagram], w.STUN+w1.STUN)
 	row.FramesPerSec = float64(r.sends) / r.window.Seconds()
 	row.PerLink60 = row.PerLinkKiBps * tickRate / max(1, row.FramesPerSec)
 	return row

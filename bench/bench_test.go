@@ -225,7 +225,7 @@ func TestCompare(t *testing.T) {
 	var buf bytes.Buffer
 	compareReports(&buf, old, cur, 0.1)
 	out := buf.String()
-	for _, want := range []string{"latency/udp/paced60/2p/rtt_us/p99", "+100.0% *", "engine/2p/depth4/cpu_ns_per_frame", "gone", "scale/8p+0s/cpu_pct_per_peer", "new"} {
+	for _, want := range []string{"latency/udp/paced60/2p/rtt_us/p99", "+100.0% *", "engine/reference/2p/depth4/cpu_ns_per_frame", "gone", "scale/8p+0s/cpu_pct_per_peer", "new"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("compare output lacks %q:\n%s", want, out)
 		}
@@ -303,7 +303,7 @@ func FuzzReadReport(f *testing.F) {
 func TestSmoke(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	s := settings{
-		latencyWarm: 50 * time.Millisecond, latencyWindow: 400 * time.Millisecond, b2bWindow: 300 * time.Millisecond, latencyPeers: []int{3},
+		latencyWarm: 50 * time.Millisecond, latencyWindow: 400 * time.Millisecond, b2bWindow: 300 * time.Millisecond, latencyPeers: []int{3}, latencySlices: 2,
 		bandwidthWindow: 200 * time.Millisecond, bandwidthPlayers: []int{2}, bandwidthInputs: []string{inputsMashed},
 		connectTrials: 2, connectBudget: 20 * time.Second,
 		enginePlayers: []int{2}, engineDepths: []int{0, 3}, engineFrames: 100,
@@ -316,7 +316,7 @@ func TestSmoke(t *testing.T) {
 	if p := rep.problems(); len(p) > 0 {
 		t.Errorf("problems: %v", p)
 	}
-	if len(rep.Latency) != 2*4 || len(rep.Bandwidth) != 3 || len(rep.Connect) != 2 || len(rep.Engine) != 2 || len(rep.Impairment) != 1 || len(rep.Scale) != 1 {
+	if len(rep.Latency) != 2*4 || len(rep.Bandwidth) != 3 || len(rep.Connect) != 2 || len(rep.Engine) != 4 || len(rep.Impairment) != 1 || len(rep.Scale) != 1 {
 		t.Fatalf("rows: %d latency, %d bandwidth, %d connect, %d engine, %d impairment, %d scale",
 			len(rep.Latency), len(rep.Bandwidth), len(rep.Connect), len(rep.Engine), len(rep.Impairment), len(rep.Scale))
 	}
@@ -330,8 +330,13 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("bandwidth %s: %+v", r.Path, r)
 		}
 	}
-	if r := rep.Engine[1]; r.MeasuredDepth < 2 || r.RollbacksPerFrame < 0.5 {
-		t.Errorf("engine at depth 3 measured %+v", r)
+	for _, r := range rep.Engine[1:2] {
+		if r.MeasuredDepth < 2 || r.RollbacksPerFrame < 0.5 {
+			t.Errorf("engine at depth 3 measured %+v", r)
+		}
+	}
+	if r := rep.Engine[3]; r.Game != "demo" || r.MeasuredDepth < 2 || r.RollbacksPerFrame < 0.5 {
+		t.Errorf("demo game at depth 3 measured %+v", r)
 	}
 	if r := rep.Impairment[0]; !r.AllDelivered || r.Desyncs != 0 || r.Depth.N == 0 {
 		t.Errorf("impairment: %+v", r)

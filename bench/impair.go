@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"container/heap"
 	"math/rand/v2"
 	"slices"
@@ -136,20 +137,13 @@ func measureImpair(players int, rtt time.Duration, loss float64, frames int, see
 		}
 		row.UpKiBps = float64(bytes) / kib / secs / float64(players)
 	}
-	if err := cmpErr(runErr, checkErr); err != nil {
+	if err := cmp.Or(runErr, checkErr); err != nil {
 		row.Err = err.Error()
 	}
 	for _, s := range r.Sessions {
 		s.Close()
 	}
 	return row
-}
-
-func cmpErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // chaosNet is a datagram network on a fake clock for netcode.Transport:

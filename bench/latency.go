@@ -59,12 +59,16 @@ type latHarness struct {
 	n, b2bPeer int
 	b2b        bool
 	epoch      time.Time
-	recording  atomic.Bool
-	seq        atomic.Uint32
-	sent       atomic.Uint64 // messages sent while recording
-	pingsSent  atomic.Uint64
-	progress   atomic.Uint64 // pongs received, for the back-to-back watchdog
-	ticks      []chan struct{}
+	// recording marks the pings sent now as measured (byte 3 of the
+	// message): their one-way times and round trips are recorded whenever
+	// they arrive. running lets a back-to-back chain go on.
+	recording atomic.Bool
+	running   atomic.Bool
+	seq       atomic.Uint32
+	sent      atomic.Uint64 // messages sent while recording
+	pingsSent atomic.Uint64
+	progress  atomic.Uint64 // pongs received, for the back-to-back watchdog
+	ticks     []chan struct{}
 
 	mu     sync.Mutex
 	oneWay []float64
@@ -87,6 +91,9 @@ type sendFunc func(to int, p []byte) error
 func (h *latHarness) fillPing(p []byte, from, to int) {
 	seq := h.seq.Add(1)
 	p[0], p[1], p[2], p[3] = kindPing, byte(from), byte(to), 0
+	if h.recording.Load() {
+		p[3] = 1
+	}
 	binary.LittleEndian.PutUint32(p[4:], seq)
 	binary.LittleEndian.PutUint64(p[8:], uint64(h.now()))
 	x := uint64(seq)*0x9e3779b97f4a7c15 | 1
@@ -127,9 +134,10 @@ func (h *latHarness) onRecv(at int, p []byte, send sendFunc) {
 		return
 	}
 	d := float64(h.now()-int64(binary.LittleEndian.Uint64(p[8:]))) / 1e3
+	measured := p[3] == 1
 	switch p[0] {
 	case kindPing:
-		if h.recording.Load() {
+		if measured {
 			h.mu.Lock()
 			h.oneWay = append(h.oneWay, d)
 			h.mu.Unlock()
@@ -137,13 +145,13 @@ func (h *latHarness) onRecv(at int, p []byte, send sendFunc) {
 		p[0] = kindPong
 		h.countSend(send(int(p[1]), p))
 	case kindPong:
-		if h.recording.Load() {
+		if measured {
 			h.mu.Lock()
 			h.rtt = append(h.rtt, d)
 			h.mu.Unlock()
 		}
 		h.progress.Add(1)
-		if h.b2b {
+		if h.b2b && h.running.Load() {
 			h.onTick(at, send)
 		}
 	}
@@ -151,9 +159,11 @@ func (h *latHarness) onRecv(at int, p []byte, send sendFunc) {
 
 // drive runs the ticks: at 60 Hz per node (staggered, as independent games
 // would be), or a kick-off and a watchdog when back to back. It records for
-// window after warm, then returns.
+// window after warm, stops sending, and waits a grace period for the
+// replies to the last measured pings.
 func (h *latHarness) drive(warm, window time.Duration) (usage, time.Duration) {
 	stop := make(chan struct{})
+	h.running.Store(true)
 	var wg sync.WaitGroup
 	if h.b2b {
 		wg.Go(func() {
@@ -199,10 +209,16 @@ func (h *latHarness) drive(warm, window time.Duration) (usage, time.Duration) {
 	h.recording.Store(false)
 	used := u.since()
 	el := time.Since(u.wall)
+	h.running.Store(false)
 	close(stop)
 	wg.Wait()
+	time.Sleep(latencyGrace)
 	return used, el
 }
+
+// latencyGrace is how long a slice waits for the replies to its last pings
+// (a reply later than that counts as lost).
+const latencyGrace = 100 * time.Millisecond
 
 // latencyNet is one path carrying the harness's messages between n nodes.
 type latencyNet interface{ close() }
@@ -221,22 +237,60 @@ func latencyPaths() []latencyPath {
 	}
 }
 
-// measureLatency opens path for peers nodes and measures one mode.
-func measureLatency(p latencyPath, peers int, b2b bool, warm, window time.Duration) LatencyRow {
-	row := LatencyRow{Path: p.key, Mode: "paced60", Peers: peers}
+// measureLatency opens every path for peers nodes and measures one mode,
+// the paths taking turns in slices of window/slices: they are open together
+// and measured in turns, so a burst of load from the machine's other jobs
+// falls on all of them rather than on one.
+func measureLatency(paths []latencyPath, peers int, b2b bool, warm, window time.Duration, slices int) []LatencyRow {
+	slices = max(1, slices)
+	mode := "paced60"
 	if b2b {
-		row.Mode = "b2b"
+		mode = "b2b"
 	}
-	h := newLatHarness(peers, b2b)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ln, err := p.open(ctx, h)
-	if err != nil {
-		row.Err = err.Error()
-		return row
+	rows := make([]LatencyRow, len(paths))
+	hs := make([]*latHarness, len(paths))
+	nets := make([]latencyNet, len(paths))
+	used := make([]usage, len(paths))
+	elapsed := make([]time.Duration, len(paths))
+	for i, p := range paths {
+		rows[i] = LatencyRow{Path: p.key, Mode: mode, Peers: peers}
+		hs[i] = newLatHarness(peers, b2b)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ln, err := p.open(ctx, hs[i])
+		cancel()
+		if err != nil {
+			rows[i].Err = err.Error()
+			continue
+		}
+		nets[i] = ln
 	}
-	used, el := h.drive(warm, window)
-	ln.close()
+	for c := range slices {
+		w := warm
+		if c > 0 {
+			w = min(warm, 100*time.Millisecond) // re-warm after idling
+		}
+		for i, h := range hs {
+			if nets[i] == nil {
+				continue
+			}
+			u, el := h.drive(w, window/time.Duration(slices))
+			used[i].cpu += u.cpu
+			used[i].mallocs += u.mallocs
+			used[i].bytes += u.bytes
+			elapsed[i] += el
+		}
+	}
+	for i, h := range hs {
+		if nets[i] == nil {
+			continue
+		}
+		nets[i].close()
+		rows[i].fill(h, used[i], elapsed[i])
+	}
+	return rows
+}
+
+func (row *LatencyRow) fill(h *latHarness, used usage, el time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	row.OneWay, row.RTT = summarize(h.oneWay), summarize(h.rtt)
@@ -253,7 +307,6 @@ func measureLatency(p latencyPath, peers int, b2b bool, warm, window time.Durati
 	if row.RTT.N == 0 {
 		row.Err = "no round trip completed"
 	}
-	return row
 }
 
 // udpLatency is the floor: one socket per node on loopback; each node's
@@ -435,30 +488,17 @@ type lynLatency struct {
 }
 
 func openMeshLatency(ctx context.Context, h *latHarness) (latencyNet, error) {
-	hub := netcode.NewMemorySignaling()
-	ids := nodeIDs(h.n)
-	meshes := make([]*netcode.Mesh, h.n)
-	errs := make([]error, h.n)
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Go(func() {
-			meshes[i], errs[i] = netcode.Connect(ctx, id, ids, hub.Signaler(id), netcode.Config{LoopbackOnly: true})
-		})
+	cfgs := make([]netcode.Config, h.n)
+	for i := range cfgs {
+		cfgs[i] = netcode.Config{LoopbackOnly: true}
 	}
-	wg.Wait()
+	meshes, err := connectMeshes(ctx, cfgs)
+	if err != nil {
+		return nil, err
+	}
 	packets := make([]arrivingPackets, h.n)
 	for i, m := range meshes {
-		if m != nil {
-			packets[i] = m
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		for _, p := range packets {
-			if p != nil {
-				p.Close()
-			}
-		}
-		return nil, err
+		packets[i] = m
 	}
 	return startLynLatency(h, packets)
 }

@@ -39,6 +39,7 @@ type settings struct {
 	// peers make fewer samples per second (120 round trips).
 	latencyWindow2p               time.Duration
 	latencyPeers                  []int
+	latencySlices                 int
 	bandwidthWindow               time.Duration
 	bandwidthPlayers              []int
 	bandwidthInputs               []string
@@ -57,7 +58,7 @@ type settings struct {
 func defaultSettings(full bool) settings {
 	s := settings{
 		latencyWarm: 500 * time.Millisecond, latencyWindow: 2500 * time.Millisecond, latencyWindow2p: 8 * time.Second, b2bWindow: 2 * time.Second,
-		latencyPeers:    []int{2, 4, 8},
+		latencyPeers: []int{2, 4, 8}, latencySlices: 5,
 		bandwidthWindow: 2 * time.Second, bandwidthPlayers: []int{2, 4, 8}, bandwidthInputs: []string{inputsHeld, inputsMashed},
 		connectTrials: 20, connectBudget: 30 * time.Second,
 		enginePlayers: []int{2, 4, 8}, engineDepths: []int{0, 1, 2, 3, 4, 5, 6, 7, 8}, engineFrames: 5000,
@@ -81,7 +82,7 @@ func defaultSettings(full bool) settings {
 func (s settings) describe() map[string]string {
 	ints := func(v []int) string { return strings.Trim(fmt.Sprint(v), "[]") }
 	return map[string]string{
-		"latency":    fmt.Sprintf("warm-up %v, paced window %v (2 peers: %v), back-to-back window %v, peers %s", s.latencyWarm, s.latencyWindow, s.latencyWindow2p, s.b2bWindow, ints(s.latencyPeers)),
+		"latency":    fmt.Sprintf("warm-up %v, paced window %v (2 peers: %v), back-to-back window %v, peers %s, paths in turns of %d slices", s.latencyWarm, s.latencyWindow, s.latencyWindow2p, s.b2bWindow, ints(s.latencyPeers), s.latencySlices),
 		"bandwidth":  fmt.Sprintf("window %v after start + 300 ms settle, players %s", s.bandwidthWindow, ints(s.bandwidthPlayers)),
 		"connect":    fmt.Sprintf("%d trials per tuning (budget %v)", s.connectTrials, s.connectBudget),
 		"engine":     fmt.Sprintf("%d frames after 300 warm-up, players %s, depths %s", s.engineFrames, ints(s.enginePlayers), ints(s.engineDepths)),
@@ -228,8 +229,7 @@ func runBench(run []string, s settings, full bool, progress io.Writer) *Report {
 					if n == 2 && !b2b && s.latencyWindow2p > 0 {
 						w = s.latencyWindow2p
 					}
-					for _, p := range latencyPaths() {
-						r := measureLatency(p, n, b2b, s.latencyWarm, w)
+					for _, r := range measureLatency(latencyPaths(), n, b2b, s.latencyWarm, w, s.latencySlices) {
 						rep.Latency = append(rep.Latency, r)
 						logf("[latency] %-10s %-7s %dp: RTT p50 %.0f p99 %.0f µs, one-way p50 %.0f µs, %d round trips %s",
 							r.Path, r.Mode, r.Peers, r.RTT.P50, r.RTT.P99, r.OneWay.P50, r.RTT.N, r.Err)
@@ -261,18 +261,20 @@ func runBench(run []string, s settings, full bool, progress io.Writer) *Report {
 				logf("[connect] %-13s: first input p50 %.1f ms p90 %.1f ms, %d trials, %d failed %s", r.Tuning, r.Running.P50, r.Running.P90, r.Trials, r.Failed, r.Err)
 			}
 		case "engine":
-			for _, n := range s.enginePlayers {
-				base := 0.0
-				for _, d := range s.engineDepths {
-					r := measureEngine(n, d, s.engineFrames)
-					if d == 0 {
-						base = r.NsPerFrame
+			for _, game := range []string{"reference", "demo"} {
+				for _, n := range s.enginePlayers {
+					base := 0.0
+					for _, d := range s.engineDepths {
+						r := measureEngine(game, n, d, s.engineFrames)
+						if d == 0 {
+							base = r.NsPerFrame
+						}
+						if base > 0 {
+							r.OverheadNs = r.NsPerFrame - base
+						}
+						rep.Engine = append(rep.Engine, r)
+						logf("[engine] %s %dp depth %d: %.2f µs/frame/peer, measured depth %.2f, %.1f allocs/frame %s", game, n, d, r.NsPerFrame/1e3, r.MeasuredDepth, r.AllocsPerFrame, r.Err)
 					}
-					if base > 0 {
-						r.OverheadNs = r.NsPerFrame - base
-					}
-					rep.Engine = append(rep.Engine, r)
-					logf("[engine] %dp depth %d: %.2f µs/frame/peer, measured depth %.2f, %.1f allocs/frame %s", n, d, r.NsPerFrame/1e3, r.MeasuredDepth, r.AllocsPerFrame, r.Err)
 				}
 			}
 		case "impairment":

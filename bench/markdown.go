@@ -96,7 +96,7 @@ func writeLatency(w io.Writer, rep *Report, plots map[string]string) {
 	}
 	fmt.Fprintln(w, "## 1. Input latency")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Every peer sends a 32-byte input to every other peer, on its own 60 Hz tick (`paced60`, ticks staggered across peers) or, for `b2b`, peer 1 sends the next one to peer 2 as soon as the previous reply is back. The receiver answers each with a pong carrying the send time: one-way = ping received − sent (one process, one monotonic clock), round trip = pong received − ping sent. Paths: `udp` raw UDP sockets, answered on the reader goroutine (the floor); `pion` bare pion data channels (negotiated, unordered, maxRetransmits 0, OnMessage), a full mesh; `lyn-webrtc` lyn's Mesh and netcode.Transport (a one-frame input message with the 32-byte input, decoded on the game goroutine woken by Arrived); `lyn-udp` the same over lyn's UDP transport. CPU and allocations are per message sent (pings and pongs), the whole process.")
+	fmt.Fprintln(w, "Every peer sends a 32-byte input to every other peer, on its own 60 Hz tick (`paced60`, ticks staggered across peers) or, for `b2b`, peer 1 sends the next one to peer 2 as soon as the previous reply is back. The receiver answers each with a pong carrying the send time: one-way = ping received − sent (one process, one monotonic clock), round trip = pong received − ping sent. Paths: `udp` raw UDP sockets, answered on the reader goroutine (the floor); `pion` bare pion data channels (negotiated, unordered, maxRetransmits 0, OnMessage), a full mesh; `lyn-webrtc` lyn's Mesh and netcode.Transport (a one-frame input message with the 32-byte input, decoded on the game goroutine woken by Arrived); `lyn-udp` the same over lyn's UDP transport. The paths of one row group are open together and take turns in slices (a burst of load from the machine's other jobs falls on all of them); a ping whose pong is not back 100 ms after its slice counts as lost. CPU and allocations are per message sent (pings and pongs), the whole process.")
 	fmt.Fprintln(w)
 	var rows [][]string
 	for _, r := range rep.Latency {
@@ -120,16 +120,16 @@ func writeBandwidth(w io.Writer, rep *Report, plots map[string]string) {
 	}
 	fmt.Fprintln(w, "## 2. Bandwidth")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "A real rollback session of the reference game (`rollbacktest.NewGame`) per player, each on its own goroutine at 60 Hz of real time. `lyn-webrtc`: joined through the signaling server, every player's pion sockets wrapped by a counting `transport.Net` (internal/countnet), so every datagram is counted: DTLS, SCTP DATA and SACKs, STUN keepalives. `lyn-udp`: lyn's UDP transport's own datagram counters. `pion-32B`: two bare pion peers sending 32 bytes at 60 Hz (reference). Bytes = UDP payload + 28 (IPv4 + UDP headers) per datagram; 1 KiB = 1024 B. `held`: each player holds one button combination all game; `mashed`: a new random combination every frame. Upload per peer is to all its peers; per link is that divided by the other players (one direction of one pair).")
+	fmt.Fprintln(w, "A real rollback session of the reference game (`rollbacktest.NewGame`) per player, each on its own goroutine at 60 Hz of real time. `lyn-webrtc`: joined through the signaling server, every player's pion sockets wrapped by a counting `transport.Net` (internal/countnet), so every datagram is counted: DTLS, SCTP DATA and SACKs, STUN keepalives. `lyn-udp`: lyn's UDP transport's own datagram counters. `pion-32B`: two bare pion peers sending 32 bytes at 60 Hz (reference). Bytes = UDP payload + 28 (IPv4 + UDP headers) per datagram; 1 KiB = 1024 B. `held`: each player holds one button combination all game; `mashed`: a new random combination every frame. Upload per peer is to all its peers; per link is that divided by the other players (one direction of one pair). \"SACK alone\": 65-byte DTLS datagrams, an SCTP packet holding one SACK chunk and nothing else (pion/sctp acknowledges every second DATA packet this way rather than bundling the SACK with its own DATA); a DATA datagram is 28 IPv4+UDP + 37 DTLS + 12 SCTP + 16 DATA chunk header + the message padded to 4 bytes.")
 	fmt.Fprintln(w)
 	var rows [][]string
 	for _, r := range rep.Bandwidth {
 		rows = append(rows, []string{r.Path, r.Inputs, fmt.Sprint(r.Players), f2(r.UpKiBps), f2(r.PerLinkKiBps), f2(r.PerLink60),
-			f1(r.DatagramsPerSec), f1(r.BytesPerDatagram), f1(r.LynBytesPerPacket), f1(r.FramesPerSec), f1(r.RollbacksPerSec), f1(r.CPUPercent), errCell(r.Err)})
+			f1(r.DatagramsPerSec), f1(r.SACKPerSec), f1(r.STUNPerSec), f1(r.BytesPerDatagram), f1(r.LynBytesPerPacket), f1(r.FramesPerSec), f1(r.RollbacksPerSec), f1(r.CPUPercent), errCell(r.Err)})
 	}
-	rows = append(rows, []string{"fortress-rollback (published)", "?", "2", "", "4.73", "", "", "", "", "", "", "", "anchor, LAN"},
-		[]string{"fortress-rollback (published)", "?", "2", "", "5.86", "", "", "", "", "", "", "", "anchor, 100 ms RTT, 5 % loss"})
-	mdTable(w, []string{"path", "inputs", "players", "upload KiB/s per peer", "per link KiB/s", "per link at 60.0 frames/s", "datagrams/s per peer", "wire B/datagram", "lyn B/packet", "frames/s", "rollbacks/s", "CPU % per peer", ""}, rows)
+	rows = append(rows, []string{"fortress-rollback (published)", "?", "2", "", "4.73", "", "", "", "", "", "", "", "", "", "anchor, LAN"},
+		[]string{"fortress-rollback (published)", "?", "2", "", "5.86", "", "", "", "", "", "", "", "", "", "anchor, 100 ms RTT, 5 % loss"})
+	mdTable(w, []string{"path", "inputs", "players", "upload KiB/s per peer", "per link KiB/s", "per link at 60.0 frames/s", "datagrams/s per peer", "of which SACK alone", "STUN", "wire B/datagram", "lyn B/packet", "frames/s", "rollbacks/s", "CPU % per peer", ""}, rows)
 	if f, ok := plots["bandwidth"]; ok {
 		fmt.Fprintf(w, "![bandwidth](%s)\n\n", f)
 	}
@@ -157,14 +157,14 @@ func writeEngine(w io.Writer, rep *Report, plots map[string]string) {
 	}
 	fmt.Fprintln(w, "## 4. Engine cost")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "rollback.Session for every peer of the reference game in one goroutine, lock step on a fake clock over rollbacktest's in-memory network (allocation-free once warm), every message delayed `depth` frames and every input different from the last, so every prediction misses and every frame rolls back about `depth` frames (depth 0: held inputs, no rollback). CPU per frame per peer includes the transport and the game's Save/Load/Advance. Overhead is the CPU above the depth-0 row with as many players.")
+	fmt.Fprintln(w, "rollback.Session for every peer of the game (`reference`: rollbacktest's reference game, a few integers per player; `demo`: demo-game/sim, the demo's arena with bodies, dashes and rounds) in one goroutine, lock step on a fake clock over rollbacktest's in-memory network (allocation-free once warm), every message delayed `depth` frames and every input different from the last, so every prediction misses and every frame rolls back about `depth` frames (depth 0: held inputs, no rollback). CPU per frame per peer includes the transport and the game's Save/Load/Advance. Overhead is the CPU above the depth-0 row with as many players.")
 	fmt.Fprintln(w)
 	var rows [][]string
 	for _, r := range rep.Engine {
-		rows = append(rows, []string{fmt.Sprint(r.Players), fmt.Sprint(r.Depth), f2(r.MeasuredDepth), f2(r.RollbacksPerFrame),
+		rows = append(rows, []string{r.Game, fmt.Sprint(r.Players), fmt.Sprint(r.Depth), f2(r.MeasuredDepth), f2(r.RollbacksPerFrame),
 			f2(r.NsPerFrame / 1e3), f2(r.OverheadNs / 1e3), f1(r.AllocsPerFrame), f0(r.BytesPerFrame), errCell(r.Err)})
 	}
-	mdTable(w, []string{"players", "depth", "measured depth", "rollbacks/frame", "CPU µs/frame/peer", "overhead µs", "allocs/frame", "alloc B/frame", ""}, rows)
+	mdTable(w, []string{"game", "players", "depth", "measured depth", "rollbacks/frame", "CPU µs/frame/peer", "overhead µs", "allocs/frame", "alloc B/frame", ""}, rows)
 	if f, ok := plots["engine"]; ok {
 		fmt.Fprintf(w, "![engine cost](%s)\n\n", f)
 	}

@@ -3,10 +3,12 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -164,22 +166,23 @@ func writePlots(rep *Report, dir string) (map[string]string, error) {
 		}
 	}
 	// Engine cost vs depth.
-	byPlayers := map[int]plotter.XYs{}
-	var ps []int
+	byPlayers := map[string]plotter.XYs{}
+	var ps []string
 	for _, r := range rep.Engine {
 		if r.Err != "" {
 			continue
 		}
-		if _, ok := byPlayers[r.Players]; !ok {
-			ps = append(ps, r.Players)
+		k := fmt.Sprintf("%s game, %d players", cmp.Or(r.Game, "reference"), r.Players)
+		if _, ok := byPlayers[k]; !ok {
+			ps = append(ps, k)
 		}
-		byPlayers[r.Players] = append(byPlayers[r.Players], plotter.XY{X: float64(r.Depth), Y: r.NsPerFrame / 1e3})
+		byPlayers[k] = append(byPlayers[k], plotter.XY{X: float64(r.Depth), Y: r.NsPerFrame / 1e3})
 	}
 	if len(ps) > 0 {
 		p := newPlot("Engine CPU per frame per peer vs rollback depth", "rollback depth (frames re-simulated every frame)", "CPU µs per frame per peer")
 		p.Legend.Left = true
 		for i, n := range ps {
-			if err := addLine(p, i, fmt.Sprintf("%d players", n), byPlayers[n], false); err != nil {
+			if err := addLine(p, i, n, byPlayers[n], strings.HasPrefix(n, "demo")); err != nil {
 				return out, err
 			}
 		}

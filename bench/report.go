@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,7 +100,7 @@ func (rep *Report) metrics() map[string]float64 {
 		dist(k+"/webrtc_ms", r.WebRTC)
 	}
 	for _, r := range rep.Engine {
-		k := fmt.Sprintf("engine/%dp/depth%d", r.Players, r.Depth)
+		k := fmt.Sprintf("engine/%s/%dp/depth%d", cmp.Or(r.Game, "reference"), r.Players, r.Depth)
 		m[k+"/cpu_ns_per_frame"], m[k+"/allocs_per_frame"], m[k+"/measured_depth"] = r.NsPerFrame, r.AllocsPerFrame, r.MeasuredDepth
 	}
 	for _, r := range rep.Impairment {

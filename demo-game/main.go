@@ -251,7 +251,8 @@ func (o *options) check(fs *flag.FlagSet) error {
 			return usagef("-bots %d makes %d players: want 2 to %d", o.bots, o.players, sim.MaxPlayers)
 		}
 	case o.host != "" || o.join != "":
-		if o.players == 0 {
+		// A spectator joining takes the room's size unless told.
+		if o.players == 0 && (o.join == "" || !o.spectate) {
 			o.players = 2
 		}
 		if o.host != "" && o.bots > o.players-1 {

@@ -126,8 +126,18 @@ func TestHostAndJoin(t *testing.T) {
 	if !strings.HasPrefix(url, "ws://127.0.0.1:") || !strings.HasSuffix(url, "/lyn") {
 		t.Fatalf("join URL %q", url)
 	}
+	type result struct {
+		code int
+		out  string
+	}
+	spectator := make(chan result, 1)
+	go func() {
+		code, out, _ := runDemo(t, "-join", url, "-spectate", "-loopback", "-headless", "-frames", "600", "-fps", "180")
+		spectator <- result{code, out}
+	}()
 	code, out, _ := runDemo(t, "-join", url, "-loopback", "-players", "3", "-headless", "-frames", "600", "-fps", "180")
 	hc := <-hostCode
+	spec := <-spectator
 	t.Logf("host: exit %d\n%s%s", hc, hostOut.String(), hostErr.String())
 	joinSum := finalRE.FindStringSubmatch(out)
 	hostSum := finalRE.FindStringSubmatch(hostOut.String())
@@ -136,6 +146,11 @@ func TestHostAndJoin(t *testing.T) {
 	}
 	if joinSum[2] != hostSum[2] {
 		t.Fatalf("the friend's checksum at frame 600 is %s, the host's %s", joinSum[2], hostSum[2])
+	}
+	// The spectator watched from the host's stream and computed the same
+	// state at frame 600.
+	if specSum := regexp.MustCompile(`peer 1, spectator: checksum at frame 600: ([0-9a-f]{16})`).FindStringSubmatch(spec.out); spec.code != exitOK || specSum == nil || specSum[1] != hostSum[2] {
+		t.Fatalf("spectator: exit %d, output:\n%s\nwant the host's checksum %s", spec.code, spec.out, hostSum[2])
 	}
 	if !strings.Contains(hostOut.String(), "STUN/TURN for them: [stun:127.0.0.1:") {
 		t.Fatal("the host did not print its STUN/TURN URLs")
@@ -263,4 +278,47 @@ func FuzzParseFlags(f *testing.F) {
 			t.Fatalf("accepted %q with %d players", []string{a, b, c, d}, o.players)
 		}
 	})
+}
+
+// TestPrintReportsAgreement: a headless run passes only when every peer
+// reached the frame with the same checksum, compared checksums with the
+// others, saw no desync and lost no player before the frame.
+func TestPrintReportsAgreement(t *testing.T) {
+	ok := matchReport{Player: 0, Frames: 610, Reached: true, FinalChecksum: 0xabc, Compared: 20, FirstDisconnect: -1}
+	with := func(f func(*matchReport)) matchReport {
+		r := ok
+		f(&r)
+		return r
+	}
+	for _, tc := range []struct {
+		name    string
+		reports []matchReport
+		peers   int
+		want    bool
+	}{
+		{"agree", []matchReport{ok, with(func(r *matchReport) { r.Player = 1 })}, 2, true},
+		{"left after the frame", []matchReport{ok, with(func(r *matchReport) { r.FirstDisconnect = 605 })}, 2, true},
+		{"checksums differ", []matchReport{ok, with(func(r *matchReport) { r.FinalChecksum = 0xdef })}, 2, false},
+		{"desync", []matchReport{ok, with(func(r *matchReport) { r.Desyncs = 1 })}, 2, false},
+		{"not reached", []matchReport{ok, with(func(r *matchReport) { r.Reached = false })}, 2, false},
+		{"nothing compared", []matchReport{with(func(r *matchReport) { r.Compared = 0 })}, 1, false},
+		{"left before the frame", []matchReport{ok, with(func(r *matchReport) { r.FirstDisconnect = 300 })}, 2, false},
+		{"a peer missing", []matchReport{ok}, 2, false},
+	} {
+		var out bytes.Buffer
+		r := &runner{o: &options{frames: 600}, stdout: &out}
+		if got := r.printReports(tc.reports, tc.peers); got != tc.want {
+			t.Errorf("%s: agreed = %v, want %v\n%s", tc.name, got, tc.want, out.String())
+		}
+	}
+}
+
+// TestHeadlessRelayOnly: with -relay both peers go through the in-process
+// TURN relay, and still agree.
+func TestHeadlessRelayOnly(t *testing.T) {
+	code, out, _ := runDemo(t, append([]string{"-headless", "-relay", "-frames", "600"}, fast...)...)
+	checkHeadless(t, code, out, 2)
+	if n := strings.Count(out, ", relay, "); n != 2 {
+		t.Fatalf("%d peers report a relay candidate pair, want 2", n)
+	}
 }

@@ -107,18 +107,19 @@ type netMatch struct {
 	desync     *rollback.DesyncError
 	desyncs    int
 	// disconnects lists the players disconnected, with the frame.
-	disconnects []string
-	netStats    []netcode.NetStats
-	statsTick   int
-	hud         hud
-	done        bool
-	closed      bool
+	disconnects     []string
+	firstDisconnect rollback.Frame // NoFrame: none
+	netStats        []netcode.NetStats
+	statsTick       int
+	hud             hud
+	done            bool
+	closed          bool
 }
 
 // joinMatch joins the room and returns once the match runs (every peer
 // connected).
 func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
-	m := &netMatch{cfg: cfg}
+	m := &netMatch{cfg: cfg, firstDisconnect: rollback.NoFrame}
 	m.confirmed = &confirmedGame{target: cfg.Frames}
 	jc := netcode.JoinConfig[sim.Input]{
 		URL:        cfg.URL,
@@ -129,7 +130,9 @@ func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
 		HTTPClient: cfg.HTTPClient,
 		NewGame: func(seed uint64, players int) rollback.Game[sim.Input] {
 			m.game = sim.New(seed, players)
-			m.confirmed.game = sim.New(seed, players)
+			if !cfg.Spectate {
+				m.confirmed.game = sim.New(seed, players)
+			}
 			m.names = playerNames(cfg.Names, players)
 			if cfg.Record != nil {
 				meta, _ := json.Marshal(replayMeta{Game: replayGameName, Seed: seed, Players: players, Names: m.names})
@@ -140,6 +143,11 @@ func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
 					m.recorder = w
 					m.confirmed.next = w
 				}
+			}
+			if cfg.Spectate {
+				// A spectator's game advances confirmed frames only, up to
+				// CatchUpSpeed a tick: catch the target frame as it passes.
+				return &spectatorGame{Game: m.game, c: m.confirmed}
 			}
 			return m.game
 		},
@@ -167,10 +175,16 @@ func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
 		m.hud.Local = m.sess.LocalPlayer()
 	}
 	if cfg.OthersName != "" {
+		n := 0
 		for i := range m.names {
-			m.names[i] = cfg.OthersName
-			if i == m.hud.Local {
+			switch {
+			case i == m.hud.Local:
 				m.names[i] = "you"
+			case len(m.names) > 2:
+				n++
+				m.names[i] = fmt.Sprintf("%s %d", cfg.OthersName, n)
+			default:
+				m.names[i] = cfg.OthersName
 			}
 		}
 	}
@@ -206,12 +220,7 @@ func (m *netMatch) Tick(local []sim.Input) error {
 	} else if err := m.tickSpectator(); err != nil {
 		return err
 	}
-	if m.bannerTill != 0 && m.ticks >= m.bannerTill {
-		m.banner, m.bannerTill = "", 0
-	}
-	if m.desync != nil {
-		m.banner = fmt.Sprintf("DESYNC at frame %d with %s", m.desync.Frame, m.peerName(m.desync.Peer))
-	}
+	m.updateBanner()
 	if m.cfg.Frames > 0 && m.confirmed.reached {
 		m.done = true
 	}
@@ -246,7 +255,7 @@ func (m *netMatch) tickPlayer(local []sim.Input) error {
 	m.handleEvents()
 	m.peerErrs = s.PeerErrors(m.peerErrs[:0])
 	for _, pe := range m.peerErrs {
-		m.setBanner(fmt.Sprintf("%s: %v", m.peerName(pe.Peer), pe.Err), 0)
+		m.setBanner(fmt.Sprintf("%s: %v", m.peerName(pe.Peer), pe.Err), 2*bannerTicks)
 	}
 	return nil
 }
@@ -263,14 +272,7 @@ func (m *netMatch) tickSpectator() error {
 	}
 	m.peerErrs = sp.PeerErrors(m.peerErrs[:0])
 	for _, pe := range m.peerErrs {
-		m.setBanner(fmt.Sprintf("%s: %v", m.peerName(pe.Peer), pe.Err), 0)
-	}
-	// A spectator's game is confirmed: its own state is the checksum.
-	if m.cfg.Frames > 0 && !m.confirmed.reached && rollback.Frame(m.game.Frame()) >= m.cfg.Frames {
-		if rollback.Frame(m.game.Frame()) == m.cfg.Frames {
-			m.confirmed.sum = m.game.Checksum()
-		}
-		m.confirmed.reached = true
+		m.setBanner(fmt.Sprintf("%s: %v", m.peerName(pe.Peer), pe.Err), 2*bannerTicks)
 	}
 	return nil
 }
@@ -289,6 +291,9 @@ func (m *netMatch) handleEvents() {
 			m.setBanner(fmt.Sprintf("%s is back", m.peerName(e.Peer)), bannerTicks)
 		case rollback.EventPeerDisconnected:
 			m.disconnects = append(m.disconnects, fmt.Sprintf("%s at frame %d", m.names[e.Player], e.Frame))
+			if m.firstDisconnect == rollback.NoFrame || e.Frame < m.firstDisconnect {
+				m.firstDisconnect = e.Frame
+			}
 			m.setBanner(fmt.Sprintf("%s left at frame %d", m.names[e.Player], e.Frame), bannerTicks)
 		case rollback.EventDesync:
 			m.desyncs++
@@ -299,6 +304,17 @@ func (m *netMatch) handleEvents() {
 		case rollback.EventConfigMismatch:
 			m.setBanner(fmt.Sprintf("%s runs another version of the game: %v", m.peerName(e.Peer), e.Err), 0)
 		}
+	}
+}
+
+// updateBanner ends a passing banner whose time is up; a desync's banner
+// stays for good.
+func (m *netMatch) updateBanner() {
+	if m.bannerTill != 0 && m.ticks >= m.bannerTill {
+		m.banner, m.bannerTill = "", 0
+	}
+	if m.desync != nil {
+		m.banner = fmt.Sprintf("DESYNC at frame %d with %s", m.desync.Frame, m.peerName(m.desync.Peer))
 	}
 }
 
@@ -387,20 +403,25 @@ type matchReport struct {
 	FinalChecksum uint64
 	Reached       bool // FinalChecksum is the state's at the target frame
 	Disconnects   []string
-	Compared      uint64 // checksums compared with the other peers
-	Peers         []peerHUD
+	// FirstDisconnect is the earliest frame a player was disconnected
+	// from (NoFrame: none).
+	FirstDisconnect rollback.Frame
+	Compared        uint64 // checksums compared with the other peers
+	Peers           []peerHUD
 }
 
 // report summarizes the match so far.
 func (m *netMatch) report() matchReport {
 	r := matchReport{Player: m.hud.Local, Frames: m.hud.Frame, Desyncs: m.desyncs,
-		FinalChecksum: m.confirmed.sum, Reached: m.confirmed.reached, Disconnects: m.disconnects, Peers: append([]peerHUD(nil), m.hud.Peers...)}
+		FinalChecksum: m.confirmed.sum, Reached: m.confirmed.reached, Disconnects: m.disconnects, FirstDisconnect: m.firstDisconnect, Peers: append([]peerHUD(nil), m.hud.Peers...)}
 	if m.sess != nil {
 		st := m.sess.Stats()
 		r.Rollbacks, r.Stalls = st.Rollbacks, st.Stalls
 		for _, ps := range m.sess.AppendPeerStats(nil) {
 			r.Compared += ps.ChecksumsCompared
 		}
+	} else if m.spec != nil {
+		r.Compared = m.spec.Stats().ChecksumsCompared
 	}
 	for _, p := range m.hud.Peers {
 		r.RollbackDepth = max(r.RollbackDepth, p.RollbackP99)
@@ -455,6 +476,21 @@ func (c *confirmedGame) RecordFrame(frame rollback.Frame, inputs []rollback.Play
 func (c *confirmedGame) RecordChecksum(frame rollback.Frame, checksum uint64) {
 	if c.next != nil {
 		c.next.RecordChecksum(frame, checksum)
+	}
+}
+
+// spectatorGame is a spectator's game: it notes the checksum of the state
+// at the target frame as the spectator advances through it (from a
+// snapshot too, unlike a Recorder).
+type spectatorGame struct {
+	*sim.Game
+	c *confirmedGame
+}
+
+func (g *spectatorGame) Advance(inputs []rollback.PlayerInput[sim.Input]) {
+	g.Game.Advance(inputs)
+	if c := g.c; c.target > 0 && !c.reached && rollback.Frame(g.Game.Frame()) == c.target {
+		c.sum, c.reached = g.Game.Checksum(), true
 	}
 }
 

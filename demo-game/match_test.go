@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lynnet/lyn/demo-game/sim"
 	"github.com/lynnet/lyn/rollback"
@@ -249,5 +250,47 @@ func TestConfirmedGame(t *testing.T) {
 	res, err := replay.Play(bytes.NewReader(buf.Bytes()), sim.Codec{}, sim.New(5, 2))
 	if err != nil || res.Frames != 80 || res.Checksums != 80 {
 		t.Fatalf("the passed-on recording: %+v, %v", res, err)
+	}
+}
+
+// TestNetMatchBanners: the session's events become the banners the window
+// shows: waiting, a peer interrupted, back, gone, and a desync naming the
+// frame (which stays).
+func TestNetMatchBanners(t *testing.T) {
+	m := &netMatch{names: []string{"you", "bot"}, firstDisconnect: rollback.NoFrame}
+	step := func(events ...rollback.Event) string {
+		m.ticks++
+		m.events = events
+		m.handleEvents()
+		m.updateBanner()
+		return m.banner
+	}
+	if b := step(rollback.Event{Kind: rollback.EventSynchronizing, Peer: 2}); b != "Waiting for bot…" {
+		t.Fatalf("synchronizing: %q", b)
+	}
+	if b := step(rollback.Event{Kind: rollback.EventRunning}); b != "" {
+		t.Fatalf("running: %q", b)
+	}
+	if b := step(rollback.Event{Kind: rollback.EventPeerInterrupted, Peer: 2, DisconnectIn: 1500 * time.Millisecond}); !strings.Contains(b, "bot's connection is interrupted") || !strings.Contains(b, "1.5 s") {
+		t.Fatalf("interrupted: %q", b)
+	}
+	if b := step(rollback.Event{Kind: rollback.EventPeerResumed, Peer: 2}); b != "bot is back" {
+		t.Fatalf("resumed: %q", b)
+	}
+	for range bannerTicks {
+		step()
+	}
+	if m.banner != "" {
+		t.Fatalf("the passing banner stayed: %q", m.banner)
+	}
+	if b := step(rollback.Event{Kind: rollback.EventPeerDisconnected, Peer: 2, Player: 1, Frame: 345}); b != "bot left at frame 345" || m.firstDisconnect != 345 {
+		t.Fatalf("disconnected: %q, first %d", b, m.firstDisconnect)
+	}
+	de := &rollback.DesyncError{Frame: 600, Peer: 2, Local: 1, Remote: 2}
+	if b := step(rollback.Event{Kind: rollback.EventDesync, Peer: 2, Frame: 600, Err: de}); b != "DESYNC at frame 600 with bot" || m.desyncs != 1 {
+		t.Fatalf("desync: %q", b)
+	}
+	if b := step(rollback.Event{Kind: rollback.EventPeerResumed, Peer: 2}); b != "DESYNC at frame 600 with bot" {
+		t.Fatalf("the desync banner did not stay: %q", b)
 	}
 }

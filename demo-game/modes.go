@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -199,7 +200,7 @@ func (r *runner) window(ctx context.Context, self netMatchConfig, waitBanner str
 	if self.Spectate {
 		seats = 0
 	}
-	werr := showWindowCtx(ctx, m, windowConfig{Title: "lyn demo", ShowOverlay: r.o.overlay, Seats: seats})
+	werr := r.showWindow(ctx, m, windowConfig{Title: "lyn demo", ShowOverlay: r.o.overlay, Seats: seats})
 	cancel()
 	cerr := m.Close()
 	wg.Wait()
@@ -288,6 +289,7 @@ func (r *runner) headless(ctx context.Context, cfgs []netMatchConfig, linger tim
 	var reachedCount sync.WaitGroup
 	reachedCount.Add(n)
 	allReached := make(chan struct{})
+	var failedEarly atomic.Bool // a peer stopped before its last frame
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i, cfg := range cfgs {
@@ -295,6 +297,7 @@ func (r *runner) headless(ctx context.Context, cfgs []netMatchConfig, linger tim
 			reached := false
 			defer func() {
 				if !reached {
+					failedEarly.Store(true)
 					reachedCount.Done()
 				}
 			}()
@@ -334,7 +337,9 @@ func (r *runner) headless(ctx context.Context, cfgs []netMatchConfig, linger tim
 	}()
 	select {
 	case <-allReached:
-		if linger > 0 {
+		// Linger (for peers in other processes) only when every local
+		// peer got there; a failed one ended the run already.
+		if linger > 0 && !failedEarly.Load() {
 			select {
 			case <-time.After(linger):
 			case <-ctx.Done():
@@ -361,6 +366,9 @@ func (r *runner) headless(ctx context.Context, cfgs []netMatchConfig, linger tim
 	}
 	if err := r.closeRecording(rec); err != nil {
 		closeErrs = append(closeErrs, err)
+	}
+	if len(reports) == 0 {
+		return errors.Join(append(errs, closeErrs...)...)
 	}
 	agreed := r.printReports(reports, n)
 	// CPU per peer at the game's 60 Hz: the CPU time of one peer's frame,
@@ -394,7 +402,12 @@ func (r *runner) printReports(reports []matchReport, peers int) bool {
 			fmt.Fprintf(r.stdout, "; %s: ping %v, %s, %.1f/%.1f kbps in/out", p.Name, p.Ping.Round(time.Millisecond), orUnknown(p.Candidate), p.KbpsIn, p.KbpsOut)
 		}
 		fmt.Fprintln(r.stdout)
-		if !rep.Reached || rep.Desyncs > 0 {
+		// Agreement: the target frame reached with every player still
+		// in, checksums compared with the other peers on the way (so
+		// agreement with peers in other processes is shown too), and
+		// none differed.
+		if !rep.Reached || rep.Desyncs > 0 || rep.Compared == 0 ||
+			(rep.FirstDisconnect != rollback.NoFrame && rep.FirstDisconnect < rollback.Frame(r.o.frames)) {
 			agreed = false
 			continue
 		}
@@ -455,7 +468,7 @@ func (r *runner) runReplay(ctx context.Context) error {
 				return err
 			}
 		}
-	} else if err := showWindowCtx(ctx, m, windowConfig{Title: "lyn demo: replay of " + r.o.replay, ShowOverlay: r.o.overlay}); err != nil {
+	} else if err := r.showWindow(ctx, m, windowConfig{Title: "lyn demo: replay of " + r.o.replay, ShowOverlay: r.o.overlay}); err != nil {
 		return err
 	}
 	if m.err != nil {
@@ -482,7 +495,7 @@ func (r *runner) runSyncTest(ctx context.Context) error {
 		}
 	} else {
 		m.frames = 0 // play until the window closes
-		if err := showWindowCtx(ctx, m, windowConfig{Title: "lyn demo: sync test", ShowOverlay: r.o.overlay, Seats: seats}); err != nil {
+		if err := r.showWindow(ctx, m, windowConfig{Title: "lyn demo: sync test", ShowOverlay: r.o.overlay, Seats: seats}); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -255,6 +256,15 @@ func drawBanner(screen *ebiten.Image, l view.Layout, h hud) {
 	}
 }
 
+// hintText is the reminder of the window's keys on goos (Esc does not quit
+// in a browser tab).
+func hintText(goos string) string {
+	if goos == "js" {
+		return "F3 network"
+	}
+	return "F3 network · Esc quit"
+}
+
 // drawHint draws the small "F3 network" reminder at the bottom right while
 // the overlay is hidden.
 func drawHint(screen *ebiten.Image, l view.Layout) {
@@ -264,5 +274,5 @@ func drawHint(screen *ebiten.Image, l view.Layout) {
 	op.ColorScale.ScaleWithColor(hintTextColor)
 	op.PrimaryAlign = text.AlignEnd
 	op.SecondaryAlign = text.AlignEnd
-	text.Draw(screen, "F3 network · Esc quit", &text.GoTextFace{Source: monoSource(), Size: size}, op)
+	text.Draw(screen, hintText(runtime.GOOS), &text.GoTextFace{Source: monoSource(), Size: size}, op)
 }

@@ -188,3 +188,12 @@ func FuzzOverlayText(f *testing.F) {
 		}
 	})
 }
+
+func TestHintText(t *testing.T) {
+	if h := hintText("linux"); !strings.Contains(h, "F3") || !strings.Contains(h, "Esc") {
+		t.Errorf("native hint %q", h)
+	}
+	if h := hintText("js"); !strings.Contains(h, "F3") || strings.Contains(h, "Esc") {
+		t.Errorf("browser hint %q offers Esc, which does nothing there", h)
+	}
+}

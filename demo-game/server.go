@@ -63,7 +63,7 @@ func startServer(cfg serverConfig) (*server, error) {
 	s := &server{served: make(chan error, 1)}
 	scfg := signaling.Config{Logger: cfg.Logger.With("component", "signaling")}
 	if cfg.RelayAddr != "" {
-		rcfg := relay.Config{ListenAddr: cfg.RelayAddr, PublicIP: cfg.PublicIP, Secret: cfg.Secret, Logger: cfg.Logger.With("component", "relay")}
+		rcfg := relay.Config{ListenAddr: cfg.RelayAddr, PublicIP: cfg.PublicIP, Secret: cfg.Secret, Logger: cfg.Logger}
 		if cfg.LoopbackPeers {
 			rcfg.AllowPeer = func(a netip.Addr) bool { return a.IsLoopback() || relay.PublicPeersOnly(a) }
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -65,8 +66,12 @@ type windowGame struct {
 	showOverlay bool
 	local       []sim.Input
 	hud         hud
-	done        bool    // the match is over: no more ticks, keep the picture
-	scale       float64 // device scale factor, read in Layout
+	// frozen is the game as it was when the HUD first said Done: the
+	// window keeps showing it while the match goes on ticking, so the
+	// session keeps answering the other peers until they are done too.
+	frozen     *sim.Game
+	tickFailed bool    // a Tick failed after Done: no more ticks
+	scale      float64 // device scale factor, read in Layout
 
 	ticks, frames int       // Ticks run, frames drawn
 	firstDrawn    time.Time // when the first frame was drawn
@@ -88,36 +93,70 @@ func newWindowGame(m liveMatch, cfg windowConfig) *windowGame {
 	}
 }
 
-// Update samples the keyboard and runs one tick of the match.
+// Update samples the keyboard and runs one tick of the match. Once the
+// match is Done it keeps ticking with no buttons held (the session still
+// acknowledges and resends for the other peers) and the picture stays; a
+// Tick error then is logged, not returned, and ends the ticking.
 func (w *windowGame) Update() error {
 	select {
 	case <-w.quit: // a nil channel never is ready
 		return errQuit
 	default:
 	}
-	if inpututil.IsKeyJustPressed(quitKey) {
+	// In a browser tab Esc does nothing: ending the game loop there would
+	// leave a dead page; closing the tab ends it.
+	if runtime.GOOS != "js" && inpututil.IsKeyJustPressed(quitKey) {
 		return errQuit
 	}
 	if inpututil.IsKeyJustPressed(overlayKey) {
 		w.showOverlay = !w.showOverlay
 	}
-	if w.done {
+	if w.tickFailed {
 		return nil
 	}
-	w.local = localInputs(w.local, w.seats, ebiten.IsKeyPressed)
+	pressed := ebiten.IsKeyPressed
+	if w.frozen != nil {
+		pressed = func(ebiten.Key) bool { return false }
+	}
+	w.local = localInputs(w.local, w.seats, pressed)
 	if err := w.m.Tick(w.local); err != nil {
-		return err
+		if w.frozen == nil {
+			return err
+		}
+		w.log.Warn("the match failed after it was over", "err", err)
+		w.tickFailed = true
+		return nil
 	}
 	w.ticks++
-	w.hud = w.m.HUD()
-	w.done = w.hud.Done
+	h := w.m.HUD()
+	if w.frozen != nil {
+		// The picture and its frame stay; the overlay's figures go on.
+		h.Frame, h.Done = w.hud.Frame, true
+	} else if h.Done {
+		w.frozen = snapshot(w.m.Game())
+	}
+	w.hud = h
 	return nil
+}
+
+// snapshot returns a copy of g.
+func snapshot(g *sim.Game) *sim.Game {
+	c := sim.New(0, g.Players())
+	if err := c.Load(g.Save(nil)); err != nil {
+		// Save's output always loads into a game of the same size.
+		panic("demo-game: reloading a saved game: " + err.Error())
+	}
+	return c
 }
 
 // Draw draws the game, then the overlay and the network banner over it.
 func (w *windowGame) Draw(screen *ebiten.Image) {
 	h := w.hud
-	view.Draw(screen, w.m.Game(), view.Options{Local: h.Local, Names: h.Names})
+	g := w.frozen
+	if g == nil {
+		g = w.m.Game()
+	}
+	view.Draw(screen, g, view.Options{Local: h.Local, Names: h.Names})
 	l := view.NewLayout(screen.Bounds())
 	if w.showOverlay {
 		drawOverlay(screen, l, h, ebiten.ActualFPS())

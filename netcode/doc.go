@@ -46,7 +46,7 @@
 // and EventPeerResumed (or, past its DisconnectTimeout, disconnects the
 // peer at a frame every peer agrees on). SCTP's retransmission timer is
 // capped at 500 ms so traffic resumes soon after ICE does: a session
-// resumes ~0.3 s after a 1.5 s cut ends and ~0.8 s after a 4 s cut (which
+// resumes ~0.5 s after a 1.25 s cut ends and ~0.8 s after a 4 s cut (which
 // needs a restart) ends (TestVNetReconnectAfterCut). Link.Restart restarts
 // on demand. Restarts cannot ride the path they replace (restarting ICE
 // drops it at once), so once the signaling server is gone a broken path

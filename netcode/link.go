@@ -79,9 +79,9 @@ type Link struct {
 	// answered (answerer): 0 for the first, n after n restarts. Signals
 	// carry it as Signal.Restart.
 	gen atomic.Uint32
-	// removed is set when the Mesh drops the Link (an accepted peer left):
-	// no restart is made for it any more.
-	removed atomic.Bool
+	// left is set when the Signaler said the peer left: no restart is
+	// made for it any more.
+	left atomic.Bool
 	// pcMu serializes the offerer's description changes: a restart's
 	// CreateOffer and SetLocalDescription, and the application of an
 	// answer, which must belong to the newest offer.

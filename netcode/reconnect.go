@@ -82,7 +82,7 @@ func (l *Link) restartBegan() {
 // Config.ICERestartAfter, or a restart has not reconnected within
 // Config.ICERestartTimeout.
 func (l *Link) restartDue() {
-	if l.removed.Load() || !l.mesh.enter() {
+	if l.left.Load() || !l.mesh.enter() {
 		return
 	}
 	defer l.mesh.leave()
@@ -126,6 +126,12 @@ func (l *Link) requestRestart(reason string, seen int64) error {
 		return l.restartImpossible(err)
 	}
 	l.mu.Lock()
+	if seen != anyGen && !l.restartStart.IsZero() && time.Since(l.restartStart) < l.mesh.cfg.ICERestartTimeout {
+		// A restart is running and its timer will repeat it if need be: a
+		// peer's requests meanwhile (a lost answer, or a flood) add nothing.
+		l.mu.Unlock()
+		return nil
+	}
 	if l.restartStart.IsZero() {
 		l.restartStart = time.Now()
 	}
@@ -192,6 +198,17 @@ func (l *Link) restartImpossible(gone error) error {
 	err := PeerError{Peer: l.peer, Err: fmt.Errorf("cannot restart ICE: %w", gone)}
 	l.mesh.report(l.peer, err.Err)
 	return err
+}
+
+// stopRestarting ends the restarts of a peer that left.
+func (l *Link) stopRestarting() {
+	l.left.Store(true)
+	l.mu.Lock()
+	if l.restartTimer != nil {
+		l.restartTimer.Stop()
+		l.restartTimer = nil
+	}
+	l.mu.Unlock()
 }
 
 // enter registers a background task (a restart, a timer's callback) that

@@ -200,7 +200,7 @@ func playChecked(t *testing.T, r *rt.Runner[rt.Input], frames int) rt.Result {
 // restores it, mid-game, and checks that the game goes on as if nothing
 // happened: every input arrives, checksums agree, nobody is disconnected,
 // and the other peers' sessions reported the peer interrupted and then
-// resumed. A 1.5 s cut comes back by itself (ICE's checks find the path
+// resumed. A 1.25 s cut comes back by itself (ICE's checks find the path
 // again, before Config.ICERestartAfter runs out); a 4 s cut is restarted
 // (the offerer restarts ICE through the signaler ~2 s into the cut, while
 // the control channel cannot carry anything). It logs, per peer, the time
@@ -212,7 +212,7 @@ func TestVNetReconnectAfterCut(t *testing.T) {
 		cut          time.Duration
 		restart      bool
 	}{
-		{"2-short", 2, 1, 1500 * time.Millisecond, false},
+		{"2-short", 2, 1, 1250 * time.Millisecond, false},
 		{"2", 2, 1, 4 * time.Second, true},
 		{"3", 3, 2, 4 * time.Second, true},
 		{"3-offerer", 3, 0, 4 * time.Second, true},
@@ -579,8 +579,12 @@ func TestSignalingGone(t *testing.T) {
 		}
 		t.Logf("signaling gone noticed after %v: %v", time.Since(killed).Round(time.Millisecond), sessions[0].Mesh().SignalingErr())
 		for i, s := range sessions {
-			if err := s.Mesh().SignalingErr(); !errors.Is(err, ErrSignalingGone) || !errors.Is(err, signaling.ErrResumeFailed) {
+			err := s.Mesh().SignalingErr()
+			if !errors.Is(err, ErrSignalingGone) || !errors.Is(err, signaling.ErrResumeFailed) {
 				t.Errorf("player %d: SignalingErr() = %v", i, err)
+			}
+			if tok := s.conn.client.Welcome().ResumeToken; err != nil && strings.Contains(err.Error(), tok) {
+				t.Errorf("player %d: SignalingErr() shows the resume token: %v", i, err)
 			}
 		}
 		// 2. A cut long enough to want a restart.
@@ -764,5 +768,245 @@ func TestRestartKeepsChannels(t *testing.T) {
 			t.Errorf("peer %d: %v", i+1, errs)
 		}
 		t.Logf("peer %d: restarts %d, last took %v; %d control messages in order", i+1, ps.Restarts, ps.LastRestart, len(got))
+	}
+}
+
+// TestPlayerLeftStopsRestarts: when the signaling server reports that a
+// player left the room, the Link to it is never restarted again (there is
+// nobody to signal) even when its path breaks; it stays in the Mesh for
+// the session to give up on.
+func TestPlayerLeftStopsRestarts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newReconnectWorld(t, 2, 11)
+		k := serveKillable(t)
+		cfgs := make([]JoinConfig[rt.Input], 2)
+		for i := range cfgs {
+			cfgs[i] = JoinConfig[rt.Input]{
+				URL: "ws://signal.lyn.test/left", Players: 2, Codec: inputCodec,
+				NewGame: func(seed uint64, players int) rollback.Game[rt.Input] { return rt.NewGame(players, seed) },
+				Net: Config{Net: w.nets[i], NetworkTypes: []webrtc.NetworkType{webrtc.NetworkTypeUDP4},
+					MulticastDNSMode: ice.MulticastDNSModeDisabled},
+				HTTPClient: k.client,
+			}
+		}
+		sessions, _ := joinEach(t, cfgs)
+		stay, leave := sessions[0], sessions[1]
+		link := stay.Mesh().Link(otherPlayer(stay))
+		// The leaver quits the room but, for the test, keeps its
+		// PeerConnection (a whole Close would close the path too).
+		if err := leave.conn.client.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for start := time.Now(); !link.left.Load(); time.Sleep(10 * time.Millisecond) {
+			if time.Since(start) > 10*time.Second {
+				t.Fatal("the peer's departure never reached the mesh")
+			}
+		}
+		w.cut.set(hostIP(1), true)
+		time.Sleep(4 * time.Second)
+		ps := link.Stats()
+		if ps.Interruptions == 0 {
+			t.Fatalf("the path to the departed player was never interrupted (state %v): the test shows nothing", ps.State)
+		}
+		if ps.Restarting || ps.Restarts != 0 || peerErrorCount(t, stay) != 0 {
+			t.Errorf("link to a departed player: restarting %v, %d restarts", ps.Restarting, ps.Restarts)
+		}
+		if err := stay.Mesh().SignalingErr(); err != nil {
+			t.Errorf("signaling: %v", err)
+		}
+	})
+}
+
+// peerErrorCount counts and logs the peer errors of s.
+func peerErrorCount(t *testing.T, s *Session[rt.Input]) int {
+	errs := s.PeerErrors(nil)
+	for _, e := range errs {
+		t.Logf("peer error: %v", e)
+	}
+	return len(errs)
+}
+
+// countingSignaler counts the restart signals (Signal.Restart > 0) a peer
+// sends.
+type countingSignaler struct {
+	Signaler
+	mu       sync.Mutex
+	restarts map[SignalKind]int
+}
+
+func (c *countingSignaler) Send(ctx context.Context, to PeerID, s Signal) error {
+	if s.Restart > 0 || s.Kind == SignalRestart {
+		c.mu.Lock()
+		c.restarts[s.Kind]++
+		c.mu.Unlock()
+	}
+	return c.Signaler.Send(ctx, to, s)
+}
+
+// TestVNetRestartThroughSignaling cuts the path between two peers for 4 s
+// while peer 1 sends a numbered control message every 50 ms. The control
+// channel cannot carry anything during the cut, so the restart is
+// negotiated through the signaler (counted there: an offer, an answer,
+// candidates); once the path is back every control message arrives, in
+// order, none lost.
+func TestVNetRestartThroughSignaling(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newReconnectWorld(t, 2, 13)
+		sigs := []*countingSignaler{
+			{Signaler: w.hub.Signaler(1), restarts: map[SignalKind]int{}},
+			{Signaler: w.hub.Signaler(2), restarts: map[SignalKind]int{}},
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		meshes := make([]*Mesh, 2)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range meshes {
+			cfg := Config{Net: w.nets[i], NetworkTypes: []webrtc.NetworkType{webrtc.NetworkTypeUDP4}, MulticastDNSMode: ice.MulticastDNSModeDisabled}
+			wg.Go(func() { meshes[i], errs[i] = Connect(ctx, PeerID(i+1), []PeerID{1, 2}, sigs[i], cfg) })
+		}
+		wg.Wait()
+		t.Cleanup(func() { closeAll(t, meshes) })
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		sent := 0
+		step := func() {
+			if err := meshes[0].Send(2, ChannelControl, []byte{byte(sent >> 8), byte(sent)}); err != nil {
+				t.Fatalf("send %d: %v", sent, err)
+			}
+			sent++
+			time.Sleep(50 * time.Millisecond)
+			for {
+				_, ch, b, ok := meshes[1].Receive()
+				if !ok {
+					break
+				}
+				if ch == ChannelControl {
+					got = append(got, int(b[0])<<8|int(b[1]))
+				}
+			}
+		}
+		for range 10 {
+			step()
+		}
+		w.cut.set(hostIP(0), true)
+		duringCut := len(got)
+		for cut := time.Now(); time.Since(cut) < 4*time.Second; {
+			step()
+		}
+		if len(got) > duringCut+1 {
+			t.Fatalf("%d control messages crossed a cut path", len(got)-duringCut)
+		}
+		w.cut.set(hostIP(0), false)
+		restored := time.Now()
+		for len(got) < sent {
+			if time.Since(restored) > 20*time.Second {
+				t.Fatalf("%d of %d control messages arrived after the path came back", len(got), sent)
+			}
+			step()
+		}
+		for i, n := range got {
+			if n != i {
+				t.Fatalf("control message %d arrived as #%d", n, i)
+			}
+		}
+		for i, s := range sigs {
+			s.mu.Lock()
+			t.Logf("peer %d sent restart signals: %v", i+1, s.restarts)
+			if i == 0 && (s.restarts[SignalOffer] == 0 || s.restarts[SignalCandidate] == 0) {
+				t.Errorf("peer 1 sent no restart offer or candidates through the signaler: %v", s.restarts)
+			}
+			if i == 1 && (s.restarts[SignalAnswer] == 0 || s.restarts[SignalCandidate] == 0) {
+				t.Errorf("peer 2 sent no restart answer or candidates through the signaler: %v", s.restarts)
+			}
+			s.mu.Unlock()
+			if ps := meshes[i].Links()[0].Stats(); ps.Restarts == 0 {
+				t.Errorf("peer %d: no restart counted", i+1)
+			}
+		}
+		t.Logf("%d control messages, all in order; the last cut-time one arrived %v after the path came back", sent, time.Since(restored).Round(time.Millisecond))
+	})
+}
+
+// TestReconnectConfigDefaults: the zero Config gets the documented
+// timeouts; negative timeouts are refused, except ICERestartAfter, where
+// negative means never restart.
+func TestReconnectConfigDefaults(t *testing.T) {
+	c, err := Config{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ICEDisconnectedTimeout != time.Second || c.ICERestartAfter != time.Second || c.ICERestartTimeout != 5*time.Second {
+		t.Errorf("defaults: %v %v %v", c.ICEDisconnectedTimeout, c.ICERestartAfter, c.ICERestartTimeout)
+	}
+	if n := c.maxBindingRequests(); n != 25 {
+		t.Errorf("max binding requests for a 5 s restart timeout: %d, want 25", n)
+	}
+	if c, err := (Config{ICERestartAfter: -1}).withDefaults(); err != nil || c.ICERestartAfter >= 0 {
+		t.Errorf("ICERestartAfter -1: %v, %v", c.ICERestartAfter, err)
+	}
+	for _, bad := range []Config{{ICEDisconnectedTimeout: -1}, {ICERestartTimeout: -1}} {
+		if _, err := bad.withDefaults(); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+}
+
+// TestVNetNoRestart: with ICERestartAfter negative a cut path is never
+// restarted; it comes back by itself when the network does.
+func TestVNetNoRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newReconnectWorld(t, 2, 17)
+		meshes := connectOver(t, []transport.Net{w.nets[0], w.nets[1]}, w.hub, Config{ICERestartAfter: -1})
+		sent := w.hub.Sent()
+		w.cut.set(hostIP(1), true)
+		time.Sleep(4 * time.Second)
+		w.cut.set(hostIP(1), false)
+		time.Sleep(2 * time.Second)
+		for i, m := range meshes {
+			ps := m.Links()[0].Stats()
+			if ps.Interruptions != 1 || ps.Restarts != 0 || ps.Restarting || ps.State != webrtc.PeerConnectionStateConnected {
+				t.Errorf("peer %d: %d interruptions, %d restarts, restarting %v, %v", i+1, ps.Interruptions, ps.Restarts, ps.Restarting, ps.State)
+			}
+		}
+		if n := w.hub.Sent() - sent; n != 0 {
+			t.Errorf("%d signals sent", n)
+		}
+		if err := meshes[0].Send(2, ChannelControl, []byte("still there")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		if _, _, b, ok := meshes[1].Receive(); !ok || string(b) != "still there" {
+			t.Fatalf("after the cut: %q %v", b, ok)
+		}
+	})
+}
+
+// TestRestartRequestFlood: a peer that floods the offerer with restart
+// requests gets one restart, not one per request.
+func TestRestartRequestFlood(t *testing.T) {
+	hub := NewMemorySignaling()
+	meshes := connectAll(t, 2, loopback, hub)
+	defer closeAll(t, meshes)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for range 50 {
+		// seen far ahead of any restart made: no request looks crossed.
+		if err := hub.Signaler(2).Send(ctx, 1, Signal{Kind: SignalRestart, Restart: 1000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := meshes[0].Link(2)
+	for link.Stats().Restarts == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("no restart")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := link.gen.Load(); n != 1 {
+		t.Fatalf("50 requests made %d restarts", n)
 	}
 }

@@ -321,7 +321,7 @@ func TestSmoke(t *testing.T) {
 			len(rep.Latency), len(rep.Bandwidth), len(rep.Connect), len(rep.Engine), len(rep.Impairment), len(rep.Scale))
 	}
 	for _, r := range rep.Latency {
-		if r.RTT.N == 0 || r.OneWay.N == 0 || r.RTT.P50 <= 0 || r.OneWay.P50 > r.RTT.Max || r.Messages == 0 {
+		if r.RTT.N == 0 || r.OneWay.N == 0 || r.RTT.P50 <= 0 || r.Messages == 0 {
 			t.Errorf("latency %s %s: %+v", r.Path, r.Mode, r)
 		}
 	}

@@ -218,7 +218,7 @@ func (h *latHarness) drive(warm, window time.Duration) (usage, time.Duration) {
 
 // latencyGrace is how long a slice waits for the replies to its last pings
 // (a reply later than that counts as lost).
-const latencyGrace = 100 * time.Millisecond
+const latencyGrace = 50 * time.Millisecond
 
 // latencyNet is one path carrying the harness's messages between n nodes.
 type latencyNet interface{ close() }
@@ -267,7 +267,7 @@ func measureLatency(paths []latencyPath, peers int, b2b bool, warm, window time.
 	for c := range slices {
 		w := warm
 		if c > 0 {
-			w = min(warm, 100*time.Millisecond) // re-warm after idling
+			w = min(warm, 50*time.Millisecond) // re-warm after idling
 		}
 		for i, h := range hs {
 			if nets[i] == nil {

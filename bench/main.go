@@ -57,7 +57,7 @@ type settings struct {
 
 func defaultSettings(full bool) settings {
 	s := settings{
-		latencyWarm: 500 * time.Millisecond, latencyWindow: 2500 * time.Millisecond, latencyWindow2p: 8 * time.Second, b2bWindow: 2 * time.Second,
+		latencyWarm: 500 * time.Millisecond, latencyWindow: 2500 * time.Millisecond, latencyWindow2p: 6 * time.Second, b2bWindow: 1500 * time.Millisecond,
 		latencyPeers: []int{2, 4, 8}, latencySlices: 5,
 		bandwidthWindow: 2 * time.Second, bandwidthPlayers: []int{2, 4, 8}, bandwidthInputs: []string{inputsHeld, inputsMashed},
 		connectTrials: 20, connectBudget: 30 * time.Second,

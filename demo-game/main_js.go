@@ -74,11 +74,11 @@ func browserMain(page js.Value) error {
 	return nil
 }
 
-// joinAfterTicks delays the join until the canvas has drawn a frame (Ebiten
-// runs Update, then Draw): the first frame (shader compilation, glyphs) can
-// take seconds on software WebGL, and must not happen while a WebSocket
-// or a peer waits for this page.
-const joinAfterTicks = 2
+// The join waits until the canvas has drawn a frame: the first frame
+// (shader compilation, glyphs) can take seconds on software WebGL, and must
+// not happen while a WebSocket or a peer waits for this page. The window
+// asks for Game only to draw it, so a Tick after a Game call comes after a
+// drawn frame.
 
 // browserMatch is the page's liveMatch: an empty arena until the canvas has
 // drawn, then a joiningMatch; it reports progress to the page.
@@ -88,6 +88,7 @@ type browserMatch struct {
 	cfg          netMatchConfig
 
 	ticks   int
+	drawing bool          // Game was called: a frame is being (or was) drawn
 	join    *joiningMatch // nil until started
 	waiting *sim.Game
 	hud     hud
@@ -98,7 +99,7 @@ type browserMatch struct {
 func (b *browserMatch) Tick(local []sim.Input) error {
 	b.ticks++
 	if b.join == nil {
-		if b.ticks < joinAfterTicks {
+		if !b.drawing {
 			return nil
 		}
 		b.page.Call("mark", "firstDraw")
@@ -154,6 +155,7 @@ func (b *browserMatch) report() {
 
 func (b *browserMatch) Game() *sim.Game {
 	if b.join == nil {
+		b.drawing = true
 		return b.waiting
 	}
 	return b.join.Game()

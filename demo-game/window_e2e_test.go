@@ -120,8 +120,12 @@ func TestWindowE2E(t *testing.T) {
 		l := view.NewLayout(image.Rect(0, 0, win.Dx(), win.Dy()))
 		// Generous: more lines and columns than the overlay shows.
 		panel = overlayRect(l, 12, 90*overlayTextSize(l)).Add(win.Min)
+		// The discs, in the arena under the score bar (whose swatches have
+		// the players' colours too), maybe under a banner's dark band.
+		arena := win
+		arena.Min.Y += int(l.BarHeight) + 2
 		for p := range discPixels {
-			discPixels[p] = countNear(shot, win, view.PlayerColor(p), 12)
+			discPixels[p] = countShaded(shot, arena, view.PlayerColor(p), 0.4, 12)
 		}
 		inPanel, inWindow = countNear(shot, panel, overlayTextColor, 24), countNear(shot, win, overlayTextColor, 24)
 		ok := win.Dx() >= defaultWindowWidth/2 && win.Dy() >= defaultWindowHeight/2 &&
@@ -132,7 +136,7 @@ func TestWindowE2E(t *testing.T) {
 		time.Sleep(2 * time.Second)
 	}
 	saveArtifact(t, shot, "window-e2e-overlay.png")
-	t.Logf("window %v on the display; disc pixels %v; overlay text pixels %d in the panel %v, %d in the window",
+	t.Logf("window %v on the display; disc pixels in the arena %v; overlay text pixels %d in the panel %v, %d in the window",
 		win, discPixels, inPanel, panel, inWindow)
 	if win.Dx() < defaultWindowWidth/2 || win.Dy() < defaultWindowHeight/2 {
 		t.Fatalf("the window on the display is %v, want about %dx%d", win, defaultWindowWidth, defaultWindowHeight)
@@ -175,7 +179,7 @@ func TestWindowE2E(t *testing.T) {
 	}
 	select {
 	case line := <-closedLine:
-		t.Logf("%s; process CPU %v over %v (%.0f%% of a core)", line[strings.Index(line, "window closed"):],
+		t.Logf("%s; process CPU %v over %v (%.0f%% of a core)", strings.TrimPrefix(line[strings.Index(line, "window closed"):], "window closed\" "),
 			cpu.Round(time.Millisecond), elapsed.Round(time.Millisecond), 100*cpu.Seconds()/elapsed.Seconds())
 	default:
 		t.Errorf("no \"window closed\" log line")
@@ -328,6 +332,38 @@ func countNear(img image.Image, r image.Rectangle, c color.RGBA, tol int) int {
 		}
 	}
 	return n
+}
+
+// countShaded counts the pixels in r that are c scaled by a factor from
+// minScale to 1 (c itself, or c under a translucent black band), within tol
+// per channel.
+func countShaded(img image.Image, r image.Rectangle, c color.RGBA, minScale float64, tol int) int {
+	r = r.Intersect(img.Bounds())
+	cr, cg, cb := float64(c.R), float64(c.G), float64(c.B)
+	cc := cr*cr + cg*cg + cb*cb
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			pr, pg, pb, _ := img.At(x, y).RGBA()
+			fr, fg, fb := float64(pr>>8), float64(pg>>8), float64(pb>>8)
+			s := (fr*cr + fg*cg + fb*cb) / cc
+			if s < minScale || s > 1.05 {
+				continue
+			}
+			d := max(abs(fr-s*cr), abs(fg-s*cg), abs(fb-s*cb))
+			if d <= float64(tol) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func abs(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
 }
 
 // lockedBuffer is a bytes.Buffer safe for concurrent writers.

@@ -244,6 +244,7 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	default: // still building: the page's fetch of the .wasm waits for it
+		page.Building = true
 	}
 	page.WasmURL = "lyn-" + a.key + ".wasm"
 	h.servePage(w, http.StatusOK, page)

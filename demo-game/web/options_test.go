@@ -115,3 +115,24 @@ func FuzzParseOptions(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseOptionsURL: any page URL and signaling path (the Host header of
+// a request ends up in the URL) either fails with ErrBadOptions or gives a
+// ws:// or wss:// room URL.
+func FuzzParseOptionsURL(f *testing.F) {
+	for _, u := range []string{"http://h:8080/?room=a", "https://[::1]:443/", "file:///x", "http://h/%zz", "http://a b/", "//h/?room=x", "http://h/?signal=ws://x/%2e"} {
+		f.Add(u, "/signal/")
+	}
+	f.Fuzz(func(t *testing.T, pageURL, signalPath string) {
+		o, err := web.ParseOptions(pageURL, signalPath)
+		if err != nil {
+			if !errors.Is(err, web.ErrBadOptions) {
+				t.Fatalf("error %v does not wrap ErrBadOptions", err)
+			}
+			return
+		}
+		if !strings.HasPrefix(o.Signal, "ws://") && !strings.HasPrefix(o.Signal, "wss://") {
+			t.Fatalf("signal %q", o.Signal)
+		}
+	})
+}

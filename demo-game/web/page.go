@@ -9,6 +9,7 @@ import "html/template"
 type pageData struct {
 	SignalPath string
 	WasmURL    string
+	Building   bool // the .wasm is being built: say why the page waits
 	Error      string
 	Hint       string
 }
@@ -23,6 +24,7 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>lyn demo</title>
+{{if .WasmURL}}<link rel="preload" href="{{.WasmURL}}" as="fetch" type="application/wasm" crossorigin>{{end}}
 <style>
 html, body { margin: 0; height: 100%; background: #14161c; color: #e8e8e8; font: 16px system-ui, sans-serif; overflow: hidden; }
 #status { position: fixed; left: 0; right: 0; top: 40%; text-align: center; white-space: pre-wrap; padding: 0 1em; }
@@ -35,7 +37,7 @@ canvas { display: block; }
 
 {{.Hint}}</div>
 <script>window.lyn = {status: {state: "error", error: {{.Error}}}};</script>
-{{else}}<div id="status">loading the game…</div>
+{{else}}<div id="status">{{if .Building}}building the game for the browser (the first build takes a few minutes)…{{else}}loading the game…{{end}}</div>
 <script src="wasm_exec.js"></script>
 <script>
 "use strict";

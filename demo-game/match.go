@@ -6,6 +6,7 @@ package main
 // uses the network match too, so it imports nothing native-only.
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,12 @@ import (
 	"github.com/lynnet/lyn/rollback"
 	"github.com/lynnet/lyn/rollback/replay"
 )
+
+// defaultDisconnectTimeout is how long the demo keeps a silent peer's seat:
+// rollback's default (2 s) ends before netcode's ICE restart (path silent
+// for 1 s, restarted 1 s later, a few hundred ms to reconnect) can bring a
+// peer back from a network switch.
+const defaultDisconnectTimeout = 8 * time.Second
 
 // Tunables of the match runner.
 const (
@@ -71,7 +78,8 @@ type netMatchConfig struct {
 	// 60): the session's time sync and timeouts count with it.
 	FrameRate int
 	// DisconnectTimeout is how long a silent peer keeps its seat (default
-	// rollback's 2 s; the browser build gives a hitching tab longer).
+	// defaultDisconnectTimeout, long enough for an ICE restart after a
+	// network switch; the browser build may set its own).
 	DisconnectTimeout time.Duration
 	// Frames, if positive, ends the match once every frame before it is
 	// confirmed (HUD.Done); FinalChecksum is then the state's at Frames.
@@ -154,7 +162,7 @@ func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
 	}
 	jc.Session.InputDelay = cfg.InputDelay
 	jc.Session.FrameRate = cfg.FrameRate
-	jc.Session.DisconnectTimeout = cfg.DisconnectTimeout
+	jc.Session.DisconnectTimeout = cmp.Or(cfg.DisconnectTimeout, defaultDisconnectTimeout)
 	jc.Session.Recorder = m.confirmed
 	jc.SpectatorSession.Recorder = m.confirmed
 	var err error

@@ -72,7 +72,9 @@ func (r *runner) runEmbedded(ctx context.Context) error {
 	self := r.selfConfig(room)
 	self.Net.LoopbackOnly = true
 	self.OthersName = "bot"
-	return r.window(ctx, self, "Starting the bots…", bots)
+	// The room orders players as they join: the bots wait until this
+	// player is in, so the person at the keyboard is player 1.
+	return r.window(ctx, self, "Starting the bots…", bots, func(ctx context.Context) { srv.waitPeers(ctx, 1) })
 }
 
 // runHost serves signaling, STUN/TURN and the browser build, prints how a
@@ -176,29 +178,33 @@ func (r *runner) play(ctx context.Context, room, waitBanner string, bots []netMa
 		linger := 2 * time.Second
 		return r.headless(ctx, append([]netMatchConfig{self}, bots...), linger)
 	}
-	return r.window(ctx, self, waitBanner, bots)
+	return r.window(ctx, self, waitBanner, bots, nil)
 }
 
-// window runs the bots in the background and this peer in the window.
-func (r *runner) window(ctx context.Context, self netMatchConfig, waitBanner string, bots []netMatchConfig) error {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	botErrs := make(chan error, len(bots))
-	for i, bc := range bots {
-		wg.Go(func() {
-			if err := r.runBot(ctx, bc); err != nil && ctx.Err() == nil {
-				botErrs <- fmt.Errorf("bot %d: %w", i+1, err)
-			}
-		})
-	}
+// window runs this peer in the window and the bots in the background; with
+// selfJoined set, the bots start once it returns (this peer is in the room).
+func (r *runner) window(ctx context.Context, self netMatchConfig, waitBanner string, bots []netMatchConfig, selfJoined func(context.Context)) error {
 	rec, err := r.openRecording()
 	if err != nil {
-		cancel()
-		wg.Wait()
 		return err
 	}
 	self.Record = rec
+	ctx, cancel := context.WithCancel(ctx)
 	m := startJoining(ctx, self, waitBanner)
+	var wg sync.WaitGroup
+	botErrs := make(chan error, len(bots))
+	wg.Go(func() {
+		if selfJoined != nil {
+			selfJoined(ctx)
+		}
+		for i, bc := range bots {
+			wg.Go(func() {
+				if err := r.runBot(ctx, bc); err != nil && ctx.Err() == nil {
+					botErrs <- fmt.Errorf("bot %d: %w", i+1, err)
+				}
+			})
+		}
+	})
 	seats := 1
 	if self.Spectate {
 		seats = 0

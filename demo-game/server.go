@@ -224,3 +224,18 @@ func relayAddrFor(hostAddr string) (string, error) {
 	}
 	return net.JoinHostPort(h, p), nil
 }
+
+// waitPeers returns once the signaling server holds at least n peers, or
+// ctx ends. The embedded server is this process's own, so its count is the
+// room's.
+func (s *server) waitPeers(ctx context.Context, n int) {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for s.sig.Stats().Peers < n {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

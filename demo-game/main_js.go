@@ -69,7 +69,7 @@ func browserMain(page js.Value) error {
 		return err
 	}
 	if !bm.hud.Done {
-		return errors.New("the game was closed (Esc); reload the page to play again")
+		return errors.New("the game loop ended; reload the page to play again")
 	}
 	return nil
 }

@@ -71,7 +71,7 @@ type netMatchConfig struct {
 	Bot bool
 	// Names label the players; nil: P1 … P8. The seats are known only once
 	// the room starts, so OthersName, if set, then names every seat but
-	// the local one (e.g. "bot") and the local seat becomes "you".
+	// the local one (e.g. "bot") and the local seat is P<n>.
 	Names      []string
 	OthersName string
 	// FrameRate is the ticks per second the match is driven at (default
@@ -187,7 +187,8 @@ func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
 		for i := range m.names {
 			switch {
 			case i == m.hud.Local:
-				m.names[i] = "you"
+				// The view marks the local seat "(you)" itself.
+				m.names[i] = fmt.Sprintf("P%d", i+1)
 			case len(m.names) > 2:
 				n++
 				m.names[i] = fmt.Sprintf("%s %d", cfg.OthersName, n)

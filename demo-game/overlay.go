@@ -73,11 +73,11 @@ func overlayLines(h hud, fps float64) []overlayLine {
 		return append(lines, overlayLine{Text: "no remote peers", Head: true})
 	}
 	lines = append(lines, overlayLine{
-		Text: fmt.Sprintf("%-*s %8s %6s %8s %13s  %s", overlayNameRunes, "peer", "ping", "ahead", "rollback", "kbps in/out", "path"),
+		Text: fmt.Sprintf("%-*s %8s %6s %11s %13s  %s", overlayNameRunes, "peer", "ping", "ahead", "rb last/p99", "kbps in/out", "path"),
 		Head: true,
 	})
 	for _, p := range h.Peers {
-		row := fmt.Sprintf("%-*s %8s %6s %8s %13s  %s",
+		row := fmt.Sprintf("%-*s %8s %6s %11s %13s  %s",
 			overlayNameRunes, cutRunes(p.Name, overlayNameRunes),
 			formatPing(p.Ping),
 			fmt.Sprintf("%+.1f", p.FramesAhead),

@@ -70,7 +70,7 @@ func drawArena(screen *ebiten.Image, g *sim.Game, l Layout) {
 		return
 	}
 	late := 1 - r.Float()/sim.ArenaStartRadius.Float()
-	vector.FillCircle(screen, cx, cy, l.Length(r), mix(platformColor, platformLate, late*late), true)
+	fillCircle(screen, cx, cy, l.Length(r), mix(platformColor, platformLate, late*late))
 	strokeCircle(screen, cx, cy, l.Length(r), max(2, float32(l.Scale)*2), edgeColor, true)
 }
 
@@ -94,7 +94,7 @@ func drawDisc(screen *ebiten.Image, g *sim.Game, l Layout, p int, opts Options) 
 	if d.Dashing > 0 || d.Stunned > 0 {
 		for k := 3; k >= 1; k-- {
 			tx, ty := l.Point(d.X-d.VX*sim.Fixed(2*k), d.Y-d.VY*sim.Fixed(2*k))
-			vector.FillCircle(screen, tx, ty, r*(1-0.15*float32(k)), fade(base, alpha*0.5/float64(k+1)), true)
+			fillCircle(screen, tx, ty, r*(1-0.15*float32(k)), fade(base, alpha*0.5/float64(k+1)))
 		}
 	}
 
@@ -102,7 +102,7 @@ func drawDisc(screen *ebiten.Image, g *sim.Game, l Layout, p int, opts Options) 
 	if d.Stunned > 0 && g.Frame()/3%2 == 0 {
 		body = mix(base, color.RGBA{0xff, 0xff, 0xff, 0xff}, 0.6) // flash while out of control
 	}
-	vector.FillCircle(screen, x, y, r, fade(body, alpha), true)
+	fillCircle(screen, x, y, r, fade(body, alpha))
 	if !d.Alive {
 		return
 	}
@@ -110,7 +110,7 @@ func drawDisc(screen *ebiten.Image, g *sim.Game, l Layout, p int, opts Options) 
 	// Facing: a notch on the rim where an undirected dash would go.
 	a := float64(d.Facing) * math.Pi / 4
 	fx, fy := x+float32(math.Cos(a))*r*0.62, y+float32(math.Sin(a))*r*0.62
-	vector.FillCircle(screen, fx, fy, r*0.2, fade(backgroundColor, 0.8), true)
+	fillCircle(screen, fx, fy, r*0.2, fade(backgroundColor, 0.8))
 
 	// Dash readiness: a full bright ring when ready, a growing arc while
 	// cooling down.
@@ -157,7 +157,7 @@ func drawBar(screen *ebiten.Image, g *sim.Game, l Layout, opts Options) {
 		if d.Disconnected {
 			c, nameColor = fade(c, 0.35), dimTextColor
 		}
-		vector.FillCircle(screen, float32(x+size*0.4), float32(midY), float32(size*0.4), c, true)
+		fillCircle(screen, float32(x+size*0.4), float32(midY), float32(size*0.4), c)
 		name := PlayerName(p, opts)
 		if p == opts.Local {
 			name += " (you)"
@@ -176,7 +176,7 @@ func drawBar(screen *ebiten.Image, g *sim.Game, l Layout, opts Options) {
 		for k := range sim.WinScore {
 			cx := float32(px + (float64(k)+0.4)*step)
 			if k < g.Score(p) {
-				vector.FillCircle(screen, cx, float32(midY), float32(step*0.4), PlayerColor(p), true)
+				fillCircle(screen, cx, float32(midY), float32(step*0.4), PlayerColor(p))
 			} else {
 				strokeCircle(screen, cx, float32(midY), float32(step*0.36), float32(max(1, step*0.1)), dimTextColor, true)
 			}
@@ -216,31 +216,6 @@ func drawBanner(screen *ebiten.Image, g *sim.Game, l Layout, opts Options) {
 	if subtitle != "" {
 		drawText(screen, subtitle, l.CenterX, y+size*0.9, l.TextSize()*1.1, textColor, text.AlignCenter)
 	}
-}
-
-// strokeCircle draws a circle's outline of the given width, antialiased,
-// as the ring between two concentric circles. vector.StrokeCircle with
-// antialiasing joins its many flattened segments with round joins, which
-// costs hundreds of thousands of triangles a frame for a large circle (a
-// frame took over a second under Xvfb); two arcs filled with the non-zero
-// rule give the same picture from a few hundred. The trailing bool mirrors
-// vector.StrokeCircle's antialias argument and is always true here.
-func strokeCircle(dst *ebiten.Image, cx, cy, r, width float32, clr color.Color, _ bool) {
-	if width <= 0 || r <= 0 {
-		return
-	}
-	outer, inner := r+width/2, max(0, r-width/2)
-	var p vector.Path
-	p.Arc(cx, cy, outer, 0, 2*math.Pi, vector.Clockwise)
-	p.Close()
-	if inner > 0 {
-		p.MoveTo(cx+inner, cy)
-		p.Arc(cx, cy, inner, 0, 2*math.Pi, vector.CounterClockwise)
-		p.Close()
-	}
-	op := &vector.DrawPathOptions{AntiAlias: true}
-	op.ColorScale.ScaleWithColor(clr)
-	vector.FillPath(dst, &p, &vector.FillOptions{FillRule: vector.FillRuleNonZero}, op)
 }
 
 func face(size float64) *text.GoTextFace {

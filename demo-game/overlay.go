@@ -140,14 +140,19 @@ func cutRunes(s string, n int) string {
 }
 
 // bannerLines returns the banner to draw over the arena: the network banner
-// from the HUD and, once the match is over, how to leave. Empty for none.
-func bannerLines(h hud) []string {
+// from the HUD and, once the match is over, how to leave (on goos; a browser
+// tab is left by closing it). Empty for none.
+func bannerLines(h hud, goos string) []string {
 	var lines []string
 	if b := strings.TrimSpace(h.Banner); b != "" {
 		lines = append(lines, strings.Split(b, "\n")...)
 	}
 	if h.Done {
-		lines = append(lines, "Match over — Esc quits")
+		if goos == "js" {
+			lines = append(lines, "Match over")
+		} else {
+			lines = append(lines, "Match over — Esc quits")
+		}
 	}
 	return lines
 }
@@ -226,7 +231,7 @@ func drawOverlay(screen *ebiten.Image, l view.Layout, h hud, fps float64) {
 // drawBanner draws the network banner as a band across the lower part of
 // the arena: dark, with an amber rule above and below and large light text.
 func drawBanner(screen *ebiten.Image, l view.Layout, h hud) {
-	raw := bannerLines(h)
+	raw := bannerLines(h, runtime.GOOS)
 	if len(raw) == 0 {
 		return
 	}

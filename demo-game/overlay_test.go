@@ -107,15 +107,19 @@ func TestCutRunes(t *testing.T) {
 }
 
 func TestBannerLines(t *testing.T) {
-	if got := bannerLines(hud{}); len(got) != 0 {
+	if got := bannerLines(hud{}, "linux"); len(got) != 0 {
 		t.Errorf("no banner: %q", got)
 	}
-	if got := bannerLines(hud{Banner: "  Waiting for a peer…\n"}); len(got) != 1 || got[0] != "Waiting for a peer…" {
+	if got := bannerLines(hud{Banner: "  Waiting for a peer…\n"}, "linux"); len(got) != 1 || got[0] != "Waiting for a peer…" {
 		t.Errorf("waiting banner: %q", got)
 	}
-	got := bannerLines(hud{Banner: "Desync at frame 4242\nchecksums differ", Done: true})
+	got := bannerLines(hud{Banner: "Desync at frame 4242\nchecksums differ", Done: true}, "linux")
 	if len(got) != 3 || got[0] != "Desync at frame 4242" || got[1] != "checksums differ" || !strings.Contains(got[2], "Esc") {
 		t.Errorf("desync banner after the end: %q", got)
+	}
+	// Esc does not close a browser tab: the page does not offer it.
+	if got := bannerLines(hud{Done: true}, "js"); len(got) != 1 || strings.Contains(got[0], "Esc") {
+		t.Errorf("browser banner after the end: %q", got)
 	}
 }
 
@@ -179,7 +183,7 @@ func FuzzOverlayText(f *testing.F) {
 			}
 		}
 		runes := func(s string) float64 { return float64(utf8.RuneCountInString(s)) }
-		for _, b := range bannerLines(h) {
+		for _, b := range bannerLines(h, "linux") {
 			for _, ln := range wrapText(b, width, runes) {
 				if runes(ln) > width && strings.Contains(ln, " ") {
 					t.Fatalf("line %q wider than %v", ln, width)

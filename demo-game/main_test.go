@@ -11,32 +11,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/lynnet/lyn/internal/syncbuf"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// syncBuffer is a bytes.Buffer safe to read while run writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // runDemo runs the demo in process with args and returns its exit status
 // and output.
@@ -44,7 +26,7 @@ func runDemo(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var out, errOut syncBuffer
+	var out, errOut syncbuf.Buffer
 	start := time.Now()
 	code = run(ctx, args, &out, &errOut)
 	t.Logf("demo-game %s: exit %d after %v\n%s%s", strings.Join(args, " "), code, time.Since(start).Round(time.Millisecond), out.String(), errOut.String())
@@ -104,7 +86,7 @@ func TestHeadlessFourPeers(t *testing.T) {
 func TestHostAndJoin(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var hostOut, hostErr syncBuffer
+	var hostOut, hostErr syncbuf.Buffer
 	hostCode := make(chan int, 1)
 	go func() {
 		hostCode <- run(ctx, append([]string{"-host", "127.0.0.1:0", "-public-ip", "127.0.0.1", "-loopback", "-web=false", "-players", "3", "-bots", "1",

@@ -10,18 +10,17 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lynnet/lyn/demo-game/view"
+	"github.com/lynnet/lyn/internal/syncbuf"
 )
 
 // The window E2E test builds the demo, runs it with no flags but -overlay
@@ -51,7 +50,7 @@ func TestWindowE2E(t *testing.T) {
 
 	cmd := exec.CommandContext(ctx, bin, "-overlay", "-log-level", "info")
 	cmd.Env = append(os.Environ(), "DISPLAY="+display)
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	cmd.Stdout = logs
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -198,7 +197,7 @@ func startXvfb(t *testing.T, ctx context.Context) string {
 	// -displayfd: Xvfb picks a free display and writes its number to fd 3.
 	x := exec.CommandContext(ctx, "Xvfb", "-displayfd", "3", "-screen", "0", e2eScreen, "-br", "-nolisten", "tcp")
 	x.ExtraFiles = []*os.File{w}
-	var xlog lockedBuffer
+	var xlog syncbuf.Buffer
 	x.Stdout, x.Stderr = &xlog, &xlog
 	if err := x.Start(); err != nil {
 		t.Fatalf("starting Xvfb: %v", err)
@@ -365,25 +364,3 @@ func abs(f float64) float64 {
 	}
 	return f
 }
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) WriteString(s string) { _, _ = l.Write([]byte(s)) }
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-var _ io.Writer = (*lockedBuffer)(nil)

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -453,6 +454,23 @@ func TestVNetPeerGoneAgreement(t *testing.T) {
 	})
 }
 
+// joinConfig is the JoinConfig of the peer on host i (w.nets[i]) for room
+// on k.
+func (w *reconnectWorld) joinConfig(i int, k *killableServer, room string, players int) JoinConfig[rt.Input] {
+	return JoinConfig[rt.Input]{
+		URL:     "ws://signal.lyn.test/" + room,
+		Players: players,
+		Codec:   inputCodec,
+		NewGame: func(seed uint64, players int) rollback.Game[rt.Input] { return rt.NewGame(players, seed) },
+		Net: Config{
+			Net:              w.nets[i],
+			NetworkTypes:     []webrtc.NetworkType{webrtc.NetworkTypeUDP4},
+			MulticastDNSMode: ice.MulticastDNSModeDisabled,
+		},
+		HTTPClient: k.client,
+	}
+}
+
 // killableServer serves a signaling.Server over in-memory pipes (like
 // serveInMemory) and can kill it: the listener stops and every connection
 // is cut without a close frame, as when the server's machine dies.
@@ -531,18 +549,7 @@ func TestSignalingGone(t *testing.T) {
 		cfgs := make([]JoinConfig[rt.Input], 2)
 		for i := range cfgs {
 			recs[i] = &gameRecorder{sums: map[rollback.Frame]uint64{}}
-			cfgs[i] = JoinConfig[rt.Input]{
-				URL:     "ws://signal.lyn.test/gone",
-				Players: 2,
-				Codec:   inputCodec,
-				NewGame: func(seed uint64, players int) rollback.Game[rt.Input] { return rt.NewGame(players, seed) },
-				Net: Config{
-					Net:              w.nets[i],
-					NetworkTypes:     []webrtc.NetworkType{webrtc.NetworkTypeUDP4},
-					MulticastDNSMode: ice.MulticastDNSModeDisabled,
-				},
-				HTTPClient: k.client,
-			}
+			cfgs[i] = w.joinConfig(i, k, "gone", 2)
 			cfgs[i].Session.Recorder = recs[i]
 			cfgs[i].Session.DisconnectTimeout = 10 * time.Second
 		}
@@ -781,13 +788,7 @@ func TestPlayerLeftStopsRestarts(t *testing.T) {
 		k := serveKillable(t)
 		cfgs := make([]JoinConfig[rt.Input], 2)
 		for i := range cfgs {
-			cfgs[i] = JoinConfig[rt.Input]{
-				URL: "ws://signal.lyn.test/left", Players: 2, Codec: inputCodec,
-				NewGame: func(seed uint64, players int) rollback.Game[rt.Input] { return rt.NewGame(players, seed) },
-				Net: Config{Net: w.nets[i], NetworkTypes: []webrtc.NetworkType{webrtc.NetworkTypeUDP4},
-					MulticastDNSMode: ice.MulticastDNSModeDisabled},
-				HTTPClient: k.client,
-			}
+			cfgs[i] = w.joinConfig(i, k, "left", 2)
 		}
 		sessions, _ := joinEach(t, cfgs)
 		stay, leave := sessions[0], sessions[1]
@@ -813,6 +814,112 @@ func TestPlayerLeftStopsRestarts(t *testing.T) {
 		}
 		if err := stay.Mesh().SignalingErr(); err != nil {
 			t.Errorf("signaling: %v", err)
+		}
+	})
+}
+
+// TestVNetGivenUpPeerNotRestarted: of 3 players joined through a
+// signaling server, over a vnet, one is cut off for good mid-game (its
+// machine hangs: its session stops, its pion and its signaling connection
+// live on, so the server never says it left). The two others restart ICE
+// with it ~2 s into the cut, give it up past their 4 s DisconnectTimeout
+// and agree on its disconnect frame. From then on their links to it make
+// no restart attempt (for 12 s, past two Config.ICERestartTimeout), ignore
+// the hung peer's own restart requests and offers, and are closed, their
+// pion goroutines gone; the two play on.
+func TestVNetGivenUpPeerNotRestarted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const players, hung = 3, 2 // hung: index in cfgs, and host
+		w := newReconnectWorld(t, players, 23)
+		k := serveKillable(t)
+		cfgs := make([]JoinConfig[rt.Input], players)
+		for i := range cfgs {
+			cfgs[i] = w.joinConfig(i, k, "hung", players)
+			cfgs[i].Session.DisconnectNotifyStart = 500 * time.Millisecond
+			cfgs[i].Session.DisconnectTimeout = 4 * time.Second
+		}
+		sessions, _ := joinEach(t, cfgs)
+		hungID := PeerID(sessions[hung].LocalPlayer() + 1)
+		live := sessions[:hung:hung]
+		input := rt.ReferenceInput(5)
+		disconnectAt := make([]rollback.Frame, len(live))
+		tick := func(sessions []*Session[rt.Input]) {
+			for i, s := range sessions {
+				p := s.LocalPlayer()
+				if err := s.AddLocalInput(p, input(p, s.Frame()+rollback.Frame(s.InputDelay()))); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.AdvanceFrame(); err != nil && !rollback.IsWait(err) {
+					t.Fatalf("player %d: %v", p, err)
+				}
+				for _, e := range s.Events(nil) {
+					switch {
+					case e.Kind == rollback.EventDesync:
+						t.Fatalf("player %d: %v", p, e)
+					case e.Kind == rollback.EventPeerDisconnected && e.Peer == hungID && disconnectAt[i] == 0:
+						disconnectAt[i] = e.Frame
+					case e.Kind == rollback.EventPeerDisconnected:
+						t.Fatalf("player %d: %v", p, e)
+					}
+				}
+				if errs := s.PeerErrors(nil); len(errs) != 0 {
+					t.Errorf("player %d: %v", p, errs)
+				}
+			}
+			time.Sleep(time.Second / rollback.DefaultFrameRate)
+		}
+		for range 120 {
+			tick(sessions)
+		}
+		w.cut.set(hostIP(hung), true)
+		cut, goroutines := time.Now(), runtime.NumGoroutine()
+		for disconnectAt[0] == 0 || disconnectAt[1] == 0 {
+			if time.Since(cut) > 30*time.Second {
+				t.Fatalf("the hung peer is not disconnected %v into the cut: frames %v", time.Since(cut), disconnectAt)
+			}
+			tick(live)
+		}
+		if disconnectAt[0] != disconnectAt[1] {
+			t.Fatalf("the players disagree on the disconnect frame: %v", disconnectAt)
+		}
+		t.Logf("peer %d disconnected from frame %d, %v into the cut", hungID, disconnectAt[0], time.Since(cut).Round(time.Millisecond))
+		links := make([]*Link, len(live))
+		attempts := make([]uint64, len(live))
+		for i, s := range live {
+			links[i] = s.Mesh().Link(hungID)
+			ps := links[i].Stats()
+			attempts[i] = ps.RestartAttempts
+			if !ps.Disconnected || ps.Restarting {
+				t.Errorf("peer %d's link to %d right after the disconnect: disconnected %v, restarting %v", s.LocalPlayer()+1, hungID, ps.Disconnected, ps.Restarting)
+			}
+		}
+		if attempts[0]+attempts[1] == 0 {
+			t.Fatal("no restart was attempted during the cut: the test shows nothing")
+		}
+		for after := time.Now(); time.Since(after) < 12*time.Second; {
+			tick(live)
+		}
+		for i, l := range links {
+			ps := l.Stats()
+			t.Logf("peer %d's link to %d: %d restart attempts, %d interruptions, state %v", live[i].LocalPlayer()+1, hungID, ps.RestartAttempts, ps.Interruptions, ps.State)
+			if ps.RestartAttempts != attempts[i] || ps.Restarting || ps.State != webrtc.PeerConnectionStateClosed {
+				t.Errorf("peer %d after the disconnect: %d restart attempts (was %d), restarting %v, state %v", live[i].LocalPlayer()+1, ps.RestartAttempts, attempts[i], ps.Restarting, ps.State)
+			}
+			if err := l.SendControl([]byte("x")); !errors.Is(err, ErrClosed) {
+				t.Errorf("send on a disconnected link: %v, want ErrClosed", err)
+			}
+			if err := l.Restart(); !errors.Is(err, ErrClosed) {
+				t.Errorf("Restart of a disconnected link: %v, want ErrClosed", err)
+			}
+		}
+		// The hung peer's own mesh lives on: only the survivors' links to
+		// it are closed.
+		t.Logf("goroutines: %d at the cut, %d 12 s after the disconnect", goroutines, runtime.NumGoroutine())
+		if n := runtime.NumGoroutine(); n >= goroutines {
+			t.Errorf("%d goroutines at the cut, %d once the links to the hung peer are closed", goroutines, n)
+		}
+		if live[0].ConfirmedFrame() < disconnectAt[0]+600 || live[1].ConfirmedFrame() < disconnectAt[0]+600 {
+			t.Errorf("the live players did not play on: confirmed %d and %d", live[0].ConfirmedFrame(), live[1].ConfirmedFrame())
 		}
 	})
 }

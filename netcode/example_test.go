@@ -159,9 +159,10 @@ func ExampleLink_Disconnect() {
 	for link.Stats().State != webrtc.PeerConnectionStateClosed && ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond) // closing takes pion a moment
 	}
-	fmt.Println("disconnected:", link.Stats().Disconnected, "state:", link.Stats().State)
+	s := link.Stats() // the last path it had stays in the stats
+	fmt.Println("disconnected:", s.Disconnected, "state:", s.State, "pair:", s.LocalCandidateType)
 	fmt.Println("send:", link.SendInput([]byte("late")))
 	// Output:
-	// disconnected: true state: closed
+	// disconnected: true state: closed pair: host
 	// send: netcode: closed
 }

@@ -85,6 +85,9 @@ type Link struct {
 	left, disconnected atomic.Bool
 	// restartAttempts counts the restart offers and requests sent (under mu).
 	restartAttempts uint64
+	// lastPath keeps the path's stats (transportStats) from just before
+	// Disconnect closed the PeerConnection, which forgets them.
+	lastPath atomic.Pointer[PeerStats]
 	// pcMu serializes the offerer's description changes: a restart's
 	// CreateOffer and SetLocalDescription, and the application of an
 	// answer, which must belong to the newest offer.
@@ -125,7 +128,9 @@ type PeerStats struct {
 	State webrtc.PeerConnectionState
 	// LocalCandidateType and RemoteCandidateType are the types (host,
 	// srflx, prflx, relay) of the selected candidate pair, zero
-	// (webrtc.ICECandidateTypeUnknown) before ICE selects one.
+	// (webrtc.ICECandidateTypeUnknown) before ICE selects one. Once the
+	// Link is disconnected (Link.Disconnect) they, the addresses and the
+	// round trips are the last ones seen before it was closed.
 	LocalCandidateType, RemoteCandidateType webrtc.ICECandidateType
 	// LocalAddress and RemoteAddress are the selected pair's "ip:port".
 	LocalAddress, RemoteAddress string
@@ -392,7 +397,13 @@ func (l *Link) Stats() PeerStats {
 	s.RestartAttempts = l.restartAttempts
 	l.mu.Unlock()
 	s.Disconnected = l.disconnected.Load()
-	l.transportStats(&s)
+	if p := l.lastPath.Load(); p != nil {
+		s.LocalCandidateType, s.RemoteCandidateType = p.LocalCandidateType, p.RemoteCandidateType
+		s.LocalAddress, s.RemoteAddress = p.LocalAddress, p.RemoteAddress
+		s.ICERoundTrip, s.SCTPRoundTrip = p.ICERoundTrip, p.SCTPRoundTrip
+	} else {
+		l.transportStats(&s)
+	}
 	return s
 }
 

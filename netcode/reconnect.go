@@ -262,6 +262,9 @@ func (l *Link) Disconnect() {
 	}
 	l.restartStart = time.Time{} // a restart running now never completes
 	l.mu.Unlock()
+	var last PeerStats
+	l.transportStats(&last)
+	l.lastPath.Store(&last)
 	l.mesh.log.Info("netcode: the session gave up on the peer; closing its link", "peer", l.peer)
 	l.mesh.goBackground(func() {
 		if err := closePeerConnection(l.pc); err != nil {

@@ -54,7 +54,12 @@
 // Mesh.SignalingErr says why, and each restart it would have made is
 // reported as a PeerError wrapping ErrSignalingGone (Mesh.Errors,
 // Session.PeerErrors). PeerStats.Restarts and LastRestart count and time
-// the restarts.
+// the restarts, RestartAttempts the negotiations begun. Restarts repeat
+// every Config.ICERestartTimeout (5 s) until the path is back, the
+// signaling server says the peer left, or the session gives up on the
+// peer: Join's Session then ends its Link (Link.Disconnect), closing the
+// PeerConnection and ignoring the peer's signals
+// (TestVNetGivenUpPeerNotRestarted).
 //
 // Join and JoinSpectator do all of it from a room URL on a lyn signaling
 // server: players get a running rollback session over a full mesh,

@@ -80,6 +80,9 @@ type Session[I comparable] struct {
 	*rollback.Session[I]
 	conn
 	player rollback.Player
+	// live are the Links to the other players that the session has not
+	// given up on yet (see AdvanceFrame).
+	live []*Link
 }
 
 // Spectator watches a game over WebRTC: a rollback.Spectator (all its
@@ -153,7 +156,13 @@ func Join[I comparable](ctx context.Context, cfg JoinConfig[I]) (*Session[I], er
 		client.Close()
 		return nil, err
 	}
-	return &Session[I]{Session: rs, player: self, conn: conn{transport: tr, mesh: mesh, client: client, seed: start.Seed, start: time.Now()}}, nil
+	s := &Session[I]{Session: rs, player: self, conn: conn{transport: tr, mesh: mesh, client: client, seed: start.Seed, start: time.Now()}}
+	for _, id := range ids {
+		if l := mesh.Link(id); l != nil {
+			s.live = append(s.live, l)
+		}
+	}
+	return s, nil
 }
 
 // JoinSpectator joins the room at cfg.URL as a spectator (before or after
@@ -373,6 +382,31 @@ func (c *clientSignaler) release(who signaling.PeerID) (PeerID, bool) {
 		return FirstSpectatorID + PeerID(i), true
 	}
 	return 0, false
+}
+
+// AdvanceFrame runs one tick of the session (rollback.Session.AdvanceFrame)
+// and then ends, with Link.Disconnect, the Link of every player peer the
+// session has given up on since: the session ignores that peer for good,
+// so its PeerConnection is closed rather than restarted every
+// Config.ICERestartTimeout. This runs on the game's goroutine, between
+// frames: pion's goroutines never look at the session.
+func (s *Session[I]) AdvanceFrame() error {
+	err := s.Session.AdvanceFrame()
+	s.endGivenUp()
+	return err
+}
+
+// endGivenUp disconnects the Links of the peers the session gave up on.
+func (s *Session[I]) endGivenUp() {
+	for i := 0; i < len(s.live); {
+		l := s.live[i]
+		if ps, ok := s.Session.PeerStats(l.Peer()); ok && ps.Disconnected {
+			l.Disconnect()
+			s.live = slices.Delete(s.live, i, i+1)
+			continue
+		}
+		i++
+	}
 }
 
 // LocalPlayer returns the player this peer plays.

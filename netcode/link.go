@@ -79,9 +79,15 @@ type Link struct {
 	// answered (answerer): 0 for the first, n after n restarts. Signals
 	// carry it as Signal.Restart.
 	gen atomic.Uint32
-	// left is set when the Signaler said the peer left: no restart is
-	// made for it any more.
-	left atomic.Bool
+	// left is set when the Signaler said the peer left, disconnected when
+	// the game's session gave up on it (Disconnect): no restart is made
+	// for it any more. A disconnected Link is closed, too.
+	left, disconnected atomic.Bool
+	// restartAttempts counts the restart offers and requests sent (under mu).
+	restartAttempts uint64
+	// lastPath keeps the path's stats (transportStats) from just before
+	// Disconnect closed the PeerConnection, which forgets them.
+	lastPath atomic.Pointer[PeerStats]
 	// pcMu serializes the offerer's description changes: a restart's
 	// CreateOffer and SetLocalDescription, and the application of an
 	// answer, which must belong to the newest offer.
@@ -122,7 +128,9 @@ type PeerStats struct {
 	State webrtc.PeerConnectionState
 	// LocalCandidateType and RemoteCandidateType are the types (host,
 	// srflx, prflx, relay) of the selected candidate pair, zero
-	// (webrtc.ICECandidateTypeUnknown) before ICE selects one.
+	// (webrtc.ICECandidateTypeUnknown) before ICE selects one. Once the
+	// Link is disconnected (Link.Disconnect) they, the addresses and the
+	// round trips are the last ones seen before it was closed.
 	LocalCandidateType, RemoteCandidateType webrtc.ICECandidateType
 	// LocalAddress and RemoteAddress are the selected pair's "ip:port".
 	LocalAddress, RemoteAddress string
@@ -152,6 +160,13 @@ type PeerStats struct {
 	LastRestart time.Duration
 	// Restarting is true while an ICE restart has not reconnected yet.
 	Restarting bool
+	// RestartAttempts counts the ICE restart negotiations this side began
+	// (offers made or repeated, or requests to the offering side), whether
+	// they reconnected or not.
+	RestartAttempts uint64
+	// Disconnected is true once the Link was ended for good (Disconnect):
+	// the session gave up on the peer.
+	Disconnected bool
 }
 
 func (m *Mesh) newLink(api *webrtc.API, peer PeerID, offerer bool) (*Link, error) {
@@ -320,7 +335,7 @@ func (l *Link) AssignedID() PeerID { return PeerID(l.assigned.Load()) }
 // the packet is dropped and ErrSendBufferFull returned (unwrapped, so the
 // refusal does not allocate).
 func (l *Link) SendInput(b []byte) error {
-	if l.mesh.closed.Load() {
+	if l.mesh.closed.Load() || l.disconnected.Load() {
 		return ErrClosed
 	}
 	if !l.inputOpen.Load() {
@@ -342,7 +357,7 @@ func (l *Link) SendInput(b []byte) error {
 // control let it out (lyn sets no limit on that buffer; control traffic is
 // small and rare).
 func (l *Link) SendControl(b []byte) error {
-	if l.mesh.closed.Load() {
+	if l.mesh.closed.Load() || l.disconnected.Load() {
 		return ErrClosed
 	}
 	if !l.controlOpen.Load() {
@@ -379,8 +394,16 @@ func (l *Link) Stats() PeerStats {
 	s.Timeline = l.timeline
 	s.Interruptions, s.Restarts, s.LastRestart = l.interruptions, l.restarts, l.lastRestart
 	s.Restarting = !l.restartStart.IsZero()
+	s.RestartAttempts = l.restartAttempts
 	l.mu.Unlock()
-	l.transportStats(&s)
+	s.Disconnected = l.disconnected.Load()
+	if p := l.lastPath.Load(); p != nil {
+		s.LocalCandidateType, s.RemoteCandidateType = p.LocalCandidateType, p.RemoteCandidateType
+		s.LocalAddress, s.RemoteAddress = p.LocalAddress, p.RemoteAddress
+		s.ICERoundTrip, s.SCTPRoundTrip = p.ICERoundTrip, p.SCTPRoundTrip
+	} else {
+		l.transportStats(&s)
+	}
 	return s
 }
 

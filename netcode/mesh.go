@@ -195,6 +195,10 @@ func (m *Mesh) signalLoop(ctx context.Context) error {
 				continue
 			}
 		}
+		if l.disconnected.Load() {
+			m.log.Debug("netcode: ignoring a signal from a disconnected peer", "peer", from, "kind", s.Kind)
+			continue
+		}
 		if err := l.handleSignal(ctx, s); err != nil {
 			if ctx.Err() != nil {
 				return nil

@@ -27,6 +27,13 @@ import (
 // signaling server is gone), a restart is not attempted (it would drop a
 // path that might still come back by itself) and ErrSignalingGone is
 // reported instead.
+//
+// A peer the game's session has given up on (past its DisconnectTimeout)
+// is never restarted again: the session ignores it from then on, so
+// Join's Session ends its Link (Disconnect), which closes the
+// PeerConnection. A peer the signaling server says left is not restarted
+// either (there is nobody to signal), but its Link stays open for the
+// session to give up on.
 
 // pathUp runs when ICE reports the path connected: an interruption or a
 // restart is over.
@@ -64,7 +71,7 @@ func (l *Link) pathDown(s webrtc.ICEConnectionState) {
 		l.interruptions++
 		l.mesh.log.Warn("netcode: path interrupted", "peer", l.peer, "ice", s)
 	}
-	if l.restartTimer == nil && l.restartStart.IsZero() && l.mesh.cfg.ICERestartAfter > 0 {
+	if l.restartTimer == nil && l.restartStart.IsZero() && l.mesh.cfg.ICERestartAfter > 0 && !l.ended() {
 		l.restartTimer = time.AfterFunc(l.mesh.cfg.ICERestartAfter, l.restartDue)
 	}
 }
@@ -72,7 +79,7 @@ func (l *Link) pathDown(s webrtc.ICEConnectionState) {
 // restartBegan marks the start of a restart (for PeerStats) if none runs.
 func (l *Link) restartBegan() {
 	l.mu.Lock()
-	if l.restartStart.IsZero() {
+	if l.restartStart.IsZero() && !l.disconnected.Load() {
 		l.restartStart = time.Now()
 	}
 	l.mu.Unlock()
@@ -82,7 +89,7 @@ func (l *Link) restartBegan() {
 // Config.ICERestartAfter, or a restart has not reconnected within
 // Config.ICERestartTimeout.
 func (l *Link) restartDue() {
-	if l.left.Load() || !l.mesh.enter() {
+	if l.ended() || !l.mesh.enter() {
 		return
 	}
 	defer l.mesh.leave()
@@ -100,9 +107,10 @@ func (l *Link) restartDue() {
 // its network changed, or for tests. It returns at once; the restart goes
 // on in the background (PeerStats.Restarting, Restarts). The error is
 // ErrSignalingGone (wrapped in a PeerError) if the Signaler no longer
-// works, so no restart can be negotiated.
+// works, so no restart can be negotiated, and ErrClosed if the Mesh is
+// closed or the Link ended (Disconnect).
 func (l *Link) Restart() error {
-	if l.mesh.closed.Load() {
+	if l.mesh.closed.Load() || l.disconnected.Load() {
 		return ErrClosed
 	}
 	if err := l.mesh.SignalingErr(); err != nil {
@@ -126,6 +134,12 @@ func (l *Link) requestRestart(reason string, seen int64) error {
 		return l.restartImpossible(err)
 	}
 	l.mu.Lock()
+	if l.ended() {
+		// Checked under mu: Disconnect and stopRestarting stop the timer
+		// after setting their flag, so none is armed past them.
+		l.mu.Unlock()
+		return nil
+	}
 	if seen != anyGen && !l.restartStart.IsZero() && time.Since(l.restartStart) < l.mesh.cfg.ICERestartTimeout {
 		// A restart is running and its timer will repeat it if need be: a
 		// peer's requests meanwhile (a lost answer, or a flood) add nothing.
@@ -148,9 +162,10 @@ func (l *Link) requestRestart(reason string, seen int64) error {
 		err = l.restartOffer(ctx, reason, seen)
 	} else {
 		l.mesh.log.Info("netcode: asking peer to restart ICE", "peer", l.peer, "reason", reason)
+		l.attempted()
 		err = l.mesh.sig.Send(ctx, l.peer, Signal{Kind: SignalRestart, Restart: l.gen.Load()})
 	}
-	if err != nil && l.mesh.ctx.Err() == nil {
+	if err != nil && l.mesh.ctx.Err() == nil && !l.disconnected.Load() {
 		if gone := l.mesh.SignalingErr(); gone != nil {
 			err = gone
 		} else {
@@ -188,6 +203,7 @@ func (l *Link) restartOffer(ctx context.Context, reason string, seen int64) erro
 		sdp = offer.SDP
 	}
 	l.pcMu.Unlock()
+	l.attempted()
 	l.mesh.log.Info("netcode: restarting ICE", "peer", l.peer, "restart", gen, "reason", reason)
 	return l.mesh.sig.Send(ctx, l.peer, Signal{Kind: SignalOffer, SDP: sdp, Restart: gen})
 }
@@ -200,6 +216,17 @@ func (l *Link) restartImpossible(gone error) error {
 	return err
 }
 
+// attempted counts a restart offer or request about to be sent.
+func (l *Link) attempted() {
+	l.mu.Lock()
+	l.restartAttempts++
+	l.mu.Unlock()
+}
+
+// ended says the Link is never restarted again: the peer left, or the
+// session gave up on it.
+func (l *Link) ended() bool { return l.left.Load() || l.disconnected.Load() }
+
 // stopRestarting ends the restarts of a peer that left.
 func (l *Link) stopRestarting() {
 	l.left.Store(true)
@@ -209,6 +236,41 @@ func (l *Link) stopRestarting() {
 		l.restartTimer = nil
 	}
 	l.mu.Unlock()
+}
+
+// Disconnect ends the Link for good, for a peer the game's session has
+// given up on (rollback's PeerStats.Disconnected, which precedes
+// EventPeerDisconnected): the session ignores the peer from then on, so
+// restarting ICE with it every Config.ICERestartTimeout would only cost
+// signaling and sockets. ICE is never restarted again, the peer's signals
+// are ignored, sends fail with ErrClosed, and the PeerConnection is closed
+// in the background (Mesh.Close waits for it), which frees its sockets and
+// pion's goroutines. The Link stays in the Mesh, for its Stats.
+//
+// Join's Session calls it by itself after each AdvanceFrame; a game that
+// runs its own rollback.Session over a Mesh calls it when the session
+// gives up on a peer. It returns at once, never touches the session, and
+// is safe to call more than once, from any goroutine.
+func (l *Link) Disconnect() {
+	if l.disconnected.Swap(true) {
+		return
+	}
+	l.mu.Lock()
+	if l.restartTimer != nil {
+		l.restartTimer.Stop()
+		l.restartTimer = nil
+	}
+	l.restartStart = time.Time{} // a restart running now never completes
+	l.mu.Unlock()
+	var last PeerStats
+	l.transportStats(&last)
+	l.lastPath.Store(&last)
+	l.mesh.log.Info("netcode: the session gave up on the peer; closing its link", "peer", l.peer)
+	l.mesh.goBackground(func() {
+		if err := closePeerConnection(l.pc); err != nil {
+			l.mesh.log.Debug("netcode: closing a disconnected peer", "peer", l.peer, "err", err)
+		}
+	})
 }
 
 // enter registers a background task (a restart, a timer's callback) that

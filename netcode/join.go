@@ -465,6 +465,7 @@ func (c *conn) close() error {
 // goroutine is left behind.
 func (s *Session[I]) Close() error {
 	err := s.Session.Close()
+	s.conn.mesh.flush(closeFlushLimit)
 	return errors.Join(err, s.conn.close())
 }
 
@@ -476,8 +477,13 @@ func (s *Spectator[I]) ID() PeerID { return s.id }
 // signaling client, and leaves no goroutine behind.
 func (s *Spectator[I]) Close() error {
 	err := s.Spectator.Close()
+	s.conn.mesh.flush(closeFlushLimit)
 	return errors.Join(err, s.conn.close())
 }
+
+// closeFlushLimit bounds how long Close waits for the goodbye to be
+// acknowledged: a few round trips of a slow path, nothing on a dead one.
+const closeFlushLimit = 300 * time.Millisecond
 
 // connectTransport connects the mesh and wraps it in a Transport for the
 // engine; on failure it closes what it opened, the signaling client too.

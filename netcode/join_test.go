@@ -5,6 +5,7 @@ package netcode
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +22,16 @@ func signalingServer(t *testing.T, room string) string { return startSignaling(t
 // player order.
 func joinAll(t testing.TB, url string, n int, recorders []rollback.Recorder[rt.Input]) []*Session[rt.Input] {
 	t.Helper()
+	return joinAllWith(t, url, n, func(i int, cfg *JoinConfig[rt.Input]) {
+		if recorders != nil {
+			cfg.Session.Recorder = recorders[i]
+		}
+	})
+}
+
+// joinAllWith is joinAll with each peer's JoinConfig adjusted by adjust.
+func joinAllWith(t testing.TB, url string, n int, adjust func(i int, cfg *JoinConfig[rt.Input])) []*Session[rt.Input] {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	out := make([]*Session[rt.Input], n)
@@ -33,9 +44,7 @@ func joinAll(t testing.TB, url string, n int, recorders []rollback.Recorder[rt.I
 				NewGame: func(seed uint64, players int) rollback.Game[rt.Input] { return rt.NewGame(players, seed) },
 				Net:     Config{LoopbackOnly: true},
 			}
-			if recorders != nil {
-				cfg.Session.Recorder = recorders[i]
-			}
+			adjust(i, &cfg)
 			out[i], errs[i] = Join(ctx, cfg)
 		})
 	}
@@ -149,5 +158,53 @@ func TestJoinRoomGone(t *testing.T) {
 		NewGame: func(uint64, int) rollback.Game[rt.Input] { return rt.NewGame(2, 1) }})
 	if !errors.Is(err, ErrSignaling) {
 		t.Fatalf("got %v, want ErrSignaling", err)
+	}
+}
+
+// TestGoodbyeOverWebRTC: a player who closes its session is dropped by the
+// other at once, from its goodbye, not after the disconnect timeout (30 s
+// here): Close waits until the goodbye is acknowledged before it closes the
+// connection. Three rounds, because a lost goodbye was a sometimes thing.
+func TestGoodbyeOverWebRTC(t *testing.T) {
+	const timeout = 30 * time.Second
+	for round := range 3 {
+		url := signalingServer(t, fmt.Sprintf("goodbye-%d", round))
+		sessions := joinAllWith(t, url, 2, func(_ int, cfg *JoinConfig[rt.Input]) {
+			cfg.Session.DisconnectTimeout = timeout
+		})
+		stay, leave := sessions[0], sessions[1]
+		tick := func(s *Session[rt.Input]) []rollback.Event {
+			p := s.LocalPlayer()
+			s.AddLocalInput(p, rt.Input(s.Frame()))
+			if err := s.AdvanceFrame(); err != nil && !rollback.IsWait(err) {
+				t.Fatal(err)
+			}
+			return s.Events(nil)
+		}
+		for deadline := time.Now().Add(20 * time.Second); stay.ConfirmedFrame() < 30 || leave.ConfirmedFrame() < 30; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the game did not get going")
+			}
+			tick(stay)
+			tick(leave)
+		}
+		left := time.Now()
+		if err := leave.Close(); err != nil {
+			t.Fatal(err)
+		}
+		dropped := false
+		// A bound far below the timeout: the goodbye takes a round trip.
+		for deadline := left.Add(timeout / 3); !dropped && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			for _, e := range tick(stay) {
+				dropped = dropped || (e.Kind == rollback.EventPeerDisconnected && e.Player == 1)
+			}
+		}
+		if !dropped {
+			t.Fatalf("round %d: the player who left was not dropped within %v of its Close (its goodbye was lost)", round, timeout/3)
+		}
+		t.Logf("round %d: dropped %v after Close returned", round, time.Since(left).Round(time.Millisecond))
+		if err := stay.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/lynnet/lyn/rollback"
 	"github.com/pion/webrtc/v4"
@@ -328,6 +329,30 @@ func (m *Mesh) Stats() []PeerStats {
 		s[i] = l.Stats()
 	}
 	return s
+}
+
+// flush waits until every link's channels have delivered what was sent on
+// them (nothing buffered: SCTP counts a chunk until it is acknowledged), or
+// limit passes. A closing peer's last messages — its goodbye — would
+// otherwise die with the connection, and the others would wait out their
+// disconnect timeout.
+func (m *Mesh) flush(limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for {
+		pending := false
+		for _, l := range m.Links() {
+			if in := l.input.Load(); in != nil && in.BufferedAmount() > 0 {
+				pending = true
+			}
+			if l.control != nil && l.control.BufferedAmount() > 0 {
+				pending = true
+			}
+		}
+		if !pending || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // Close closes every peer connection and waits for pion's goroutines to

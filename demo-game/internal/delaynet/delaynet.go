@@ -195,6 +195,30 @@ func (q *queue) push(n *Net, b []byte, addr net.Addr) bool {
 	return true
 }
 
+// waitEmpty returns once the queue is empty, done is closed or limit has
+// passed.
+func (q *queue) waitEmpty(done <-chan struct{}, limit time.Duration) {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
+		q.mu.Lock()
+		empty := len(q.items) == 0
+		q.mu.Unlock()
+		if empty {
+			return
+		}
+		select {
+		case <-done:
+			return
+		case <-deadline.C:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
 // release calls out with every datagram when it is due, until done closes.
 func (q *queue) release(done <-chan struct{}, out func(datagram)) {
 	timer := time.NewTimer(time.Hour)
@@ -360,6 +384,10 @@ func (d *delayed) setReadDeadline(t time.Time) {
 
 func (d *delayed) close() error {
 	d.closeOnce.Do(func() {
+		// Datagrams sent before Close are already on the wire: a real
+		// network still delivers them (a peer's goodbye among them), so the
+		// socket closes once the last is out, at most one delay later.
+		d.out.waitEmpty(d.done, d.n.cfg.RTT/2+d.n.cfg.Jitter)
 		close(d.done)
 		d.closeErr = d.inner.Close()
 		d.wg.Wait()

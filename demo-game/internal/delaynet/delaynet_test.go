@@ -269,3 +269,40 @@ func TestInvalidConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseDeliversWhatWasSent: datagrams written just before Close still
+// arrive (a peer's last words, its goodbye, must not vanish with the
+// socket), and Close returns once they are out, one delay later.
+func TestCloseDeliversWhatWasSent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const rtt = 80 * time.Millisecond
+		a, b := pair(t, Config{RTT: rtt})
+		ca, err := a.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP("10.0.0.1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cb := listen(t, b, "10.0.0.2")
+		start := time.Now()
+		for _, m := range []string{"last", "words"} {
+			if _, err := ca.WriteTo([]byte(m), cb.LocalAddr()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ca.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took < rtt/2 || took > rtt/2+2*time.Millisecond {
+			t.Fatalf("Close took %v, want the one-way delay %v", took, rtt/2)
+		}
+		buf := make([]byte, 100)
+		for _, want := range []string{"last", "words"} {
+			n, _, err := cb.ReadFrom(buf)
+			if err != nil || string(buf[:n]) != want {
+				t.Fatalf("got %q, %v; want %q", buf[:n], err, want)
+			}
+		}
+		if _, err := ca.WriteTo([]byte("late"), cb.LocalAddr()); err == nil {
+			t.Fatal("a write after Close succeeded")
+		}
+	})
+}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"regexp"
@@ -61,6 +62,8 @@ type options struct {
 	botJitter        time.Duration
 	fps              int
 	publicIP         string
+	relayPorts       string // min-max: the TURN relay's UDP ports with -host
+	serve            bool   // -host without a local player
 	turnSecret       string
 	overlay          bool
 	loopback         bool
@@ -97,7 +100,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	var stun, turn listFlag
 	var logLevel string
 	fs.StringVar(&o.host, "host", "", "host a game: signaling + STUN/TURN + the browser build on this address, e.g. :8080")
-	fs.StringVar(&o.join, "join", "", "join the room at this ws:// or wss:// URL, e.g. ws://203.0.113.7:8080/lyn")
+	fs.StringVar(&o.join, "join", "", "join the room at this ws:// or wss:// URL, e.g. ws://203.0.113.7:8080/signal/lyn (what -host prints)")
 	fs.StringVar(&o.room, "room", "lyn", "room name when hosting")
 	fs.IntVar(&o.players, "players", 0, "players in the room, 2 to 8 (default 2; embedded: bots+1)")
 	fs.IntVar(&o.bots, "bots", 0, "bot peers started in this process (embedded default 1; with -host: extra seats filled by bots)")
@@ -116,6 +119,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.botJitter, "bot-jitter", 0, "random extra delay on the bots' network, each way")
 	fs.IntVar(&o.fps, "fps", sim.TicksPerSecond, "ticks per second of headless peers (the game is designed for 60)")
 	fs.StringVar(&o.publicIP, "public-ip", "", "with -host: the IPv4 address friends reach this machine at (default: the first non-loopback address)")
+	fs.StringVar(&o.relayPorts, "relay-ports", defaultRelayPorts, "with -host: UDP port range of the TURN relay's sockets, min-max (open them too)")
+	fs.BoolVar(&o.serve, "serve", false, "with -host: serve the rooms, STUN/TURN and the browser page without playing (a server without a display)")
 	fs.StringVar(&o.turnSecret, "turn-secret", os.Getenv("LYN_TURN_SECRET"), "with -host: TURN REST secret (default: a random one; env LYN_TURN_SECRET)")
 	fs.BoolVar(&o.overlay, "overlay", false, "start with the F3 overlay shown")
 	fs.BoolVar(&o.web, "web", true, "with -host: serve the browser build at / (built with the Go toolchain on first use, then cached)")
@@ -158,8 +163,26 @@ func (o *options) check(fs *flag.FlagSet) error {
 	if modes > 1 {
 		return usagef("-host, -join, -replay and -sync-test exclude each other")
 	}
-	if o.host != "" && !strings.Contains(o.host, ":") {
-		return usagef("-host %q: want host:port or :port", o.host)
+	if o.host != "" {
+		if _, err := relayAddrFor(o.host); err != nil {
+			return usagef("-host %q: want host:port or :port (%v)", o.host, err)
+		}
+	}
+	if o.publicIP != "" {
+		if ip, err := netip.ParseAddr(o.publicIP); err != nil || !ip.Is4() {
+			return usagef("-public-ip %q: want an IPv4 address", o.publicIP)
+		}
+	}
+	if o.relayPorts != "" {
+		if _, _, err := parsePortRange(o.relayPorts); err != nil {
+			return usagef("-relay-ports %q: %v", o.relayPorts, err)
+		}
+	}
+	if o.serve && o.host == "" {
+		return usagef("-serve goes with -host: it serves the rooms, STUN/TURN and the page without playing")
+	}
+	if o.serve && (o.headless || o.spectate || o.record != "") {
+		return usagef("-serve plays no match: not with -headless, -spectate or -record")
 	}
 	if o.join != "" {
 		if !strings.HasPrefix(o.join, "ws://") && !strings.HasPrefix(o.join, "wss://") {
@@ -213,8 +236,8 @@ func (o *options) check(fs *flag.FlagSet) error {
 	if set["loopback"] && o.host == "" && o.join == "" {
 		return usagef("-loopback goes with -host or -join (the embedded game is on loopback anyway)")
 	}
-	if (set["public-ip"] || set["turn-secret"] || set["room"] || set["web"]) && o.host == "" {
-		return usagef("-public-ip, -turn-secret, -room and -web go with -host")
+	if (set["public-ip"] || set["turn-secret"] || set["room"] || set["web"] || set["relay-ports"]) && o.host == "" {
+		return usagef("-public-ip, -turn-secret, -room, -web and -relay-ports go with -host")
 	}
 	if o.host == "" && o.join == "" && (len(o.stun) > 0 || len(o.turn) > 0) {
 		return usagef("-stun and -turn go with -host or -join (the embedded game stays on this machine)")

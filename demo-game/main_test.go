@@ -92,11 +92,13 @@ func TestHostAndJoin(t *testing.T) {
 		hostCode <- run(ctx, append([]string{"-host", "127.0.0.1:0", "-public-ip", "127.0.0.1", "-loopback", "-web=false", "-players", "3", "-bots", "1",
 			"-headless", "-frames", "600"}, fast...), &hostOut, &hostErr)
 	}()
-	joinRE := regexp.MustCompile(`-join (ws://\S+)`)
+	// The friend runs exactly the command the host printed.
+	joinRE := regexp.MustCompile(`go run ./demo-game (-join (ws://\S+).*)\n`)
 	var url string
+	var friendArgs []string
 	for url == "" {
 		if m := joinRE.FindStringSubmatch(hostOut.String()); m != nil {
-			url = m[1]
+			url, friendArgs = m[2], strings.Fields(m[1])
 			break
 		}
 		select {
@@ -117,7 +119,7 @@ func TestHostAndJoin(t *testing.T) {
 		code, out, _ := runDemo(t, "-join", url, "-spectate", "-loopback", "-headless", "-frames", "600", "-fps", "180")
 		spectator <- result{code, out}
 	}()
-	code, out, _ := runDemo(t, "-join", url, "-loopback", "-players", "3", "-headless", "-frames", "600", "-fps", "180")
+	code, out, _ := runDemo(t, append(friendArgs, "-loopback", "-headless", "-frames", "600", "-fps", "180")...)
 	hc := <-hostCode
 	spec := <-spectator
 	t.Logf("host: exit %d\n%s%s", hc, hostOut.String(), hostErr.String())
@@ -223,6 +225,15 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-check-distance", "0", "-sync-test"}, "-check-distance"},
 		{[]string{"-headless", "-spectate"}, "-spectate"},
 		{[]string{"-host", ":0", "-players", "2", "-bots", "2"}, "seats besides the host"},
+		{[]string{"-host", ":abc"}, "-host"},
+		{[]string{"-host", ":99999"}, "-host"},
+		{[]string{"-host", ":0", "-public-ip", "foo"}, "-public-ip"},
+		{[]string{"-host", ":0", "-public-ip", "::1"}, "IPv4"},
+		{[]string{"-host", ":0", "-relay-ports", "5-1"}, "-relay-ports"},
+		{[]string{"-host", ":0", "-relay-ports", "x"}, "-relay-ports"},
+		{[]string{"-relay-ports", "1-2"}, "go with -host"},
+		{[]string{"-serve"}, "-serve goes with -host"},
+		{[]string{"-host", ":0", "-serve", "-headless"}, "-serve plays no match"},
 		{[]string{"-no-such-flag"}, "not defined"},
 		{[]string{"stray"}, "unexpected argument"},
 	} {
@@ -302,5 +313,35 @@ func TestHeadlessRelayOnly(t *testing.T) {
 	checkHeadless(t, code, out, 2)
 	if n := strings.Count(out, ", relay, "); n != 2 {
 		t.Fatalf("%d peers report a relay candidate pair, want 2", n)
+	}
+}
+
+// TestServeOnly: -host -serve serves the rooms, STUN/TURN and the page
+// without a local player or a display, prints what friends run (with the
+// room's player count) and which ports to open, and stops cleanly when
+// interrupted.
+func TestServeOnly(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out, errOut syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-host", "127.0.0.1:0", "-public-ip", "127.0.0.1", "-serve", "-web=false", "-players", "4", "-relay-ports", "50100-50163"}, &out, &errOut)
+	}()
+	for !strings.Contains(out.String(), "serving until interrupted") {
+		select {
+		case code := <-done:
+			t.Fatalf("exited with %d before serving:\n%s%s", code, out.String(), errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	for _, want := range []string{"-players 4", "open TCP port", "UDP ports 50100-50163"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the host's instructions lack %q:\n%s", want, out.String())
+		}
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d after the interrupt:\n%s", code, errOut.String())
 	}
 }

@@ -84,47 +84,60 @@ func (r *runner) runHost(ctx context.Context) error {
 	var public netip.Addr
 	var err error
 	if o.publicIP != "" {
-		if public, err = netip.ParseAddr(o.publicIP); err != nil || !public.Is4() {
-			return fmt.Errorf("-public-ip %q: want an IPv4 address", o.publicIP)
-		}
+		public = netip.MustParseAddr(o.publicIP) // checked with the flags
 	} else if public, err = publicIPv4(); err != nil {
 		return err
 	}
-	relayAddr, err := relayAddrFor(o.host)
-	if err != nil {
-		return fmt.Errorf("-host %q: %w", o.host, err)
-	}
+	relayAddr, _ := relayAddrFor(o.host) // checked with the flags
+	relayLo, relayHi, _ := parsePortRange(o.relayPorts)
 	var secret []byte
 	if o.turnSecret != "" {
 		secret = []byte(o.turnSecret)
 	}
-	webCtx, stopWeb := context.WithCancel(ctx)
-	defer stopWeb()
 	var webH http.Handler
 	webErr := errors.New("-web=false")
 	if o.web {
-		webH, webErr = webHandler(webCtx, r.log)
+		var h *web.Handler
+		var stopWeb func()
+		if h, stopWeb, webErr = webHandler(r.log); webErr == nil {
+			webH = h
+			defer stopWeb() // after the server below has stopped serving it
+		}
 	}
-	srv, err := startServer(serverConfig{Addr: o.host, RelayAddr: relayAddr, PublicIP: public, Secret: secret, Web: webH, Logger: r.log})
+	srv, err := startServer(serverConfig{Addr: o.host, RelayAddr: relayAddr, PublicIP: public, Secret: secret,
+		RelayPortMin: relayLo, RelayPortMax: relayHi, Web: webH, Logger: r.log})
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	friendURL := srv.roomURL(public.String(), o.room)
+	joinCmd := "go run ./demo-game -join " + friendURL
+	if o.players != 2 {
+		joinCmd += fmt.Sprintf(" -players %d", o.players)
+	}
 	fmt.Fprintf(r.stdout, "lyn demo: hosting room %q for %d players on %s\n", o.room, o.players, srv.addr)
-	fmt.Fprintf(r.stdout, "  a friend with Go (in a lyn checkout): go run ./demo-game -join %s\n", friendURL)
+	fmt.Fprintf(r.stdout, "  a friend with Go (in a lyn checkout): %s\n", joinCmd)
 	if webErr == nil {
 		origin := "http://" + netip.AddrPortFrom(public, uint16(srv.port())).String()
 		fmt.Fprintf(r.stdout, "  a friend with a browser:            %s\n", web.JoinURL(origin, web.Options{Room: o.room, Players: o.players, Delay: web.DefaultDelay}))
 	} else {
 		fmt.Fprintf(r.stdout, "  (no browser build: %v)\n", webErr)
 	}
-	fmt.Fprintf(r.stdout, "  STUN/TURN for them: %v (open TCP port %d and UDP port %d in your firewall or router)\n", srv.iceURLs, srv.port(), srv.relayPort())
+	fmt.Fprintf(r.stdout, "  STUN/TURN for them: %v\n", srv.iceURLs)
+	fmt.Fprintf(r.stdout, "  open TCP port %d, UDP port %d and UDP ports %s in your firewall or router\n", srv.port(), srv.relayPort(), o.relayPorts)
+	if o.publicIP == "" && public.IsPrivate() {
+		fmt.Fprintf(r.stdout, "  note: %s is a private address, reachable only on your own network; for friends elsewhere, forward the ports above on your router and give -public-ip <your public IPv4>\n", public)
+	}
+	if o.serve {
+		fmt.Fprintf(r.stdout, "  serving until interrupted (Ctrl-C)\n")
+		<-ctx.Done()
+		return nil
+	}
 	bots, err := r.botConfigs(srv.roomURL("", o.room), o.bots, o.loopback)
 	if err != nil {
 		return err
 	}
-	return r.play(ctx, srv.roomURL("", o.room), fmt.Sprintf("Waiting for players: go run ./demo-game -join %s", friendURL), bots)
+	return r.play(ctx, srv.roomURL("", o.room), "Waiting for players: "+joinCmd, bots)
 }
 
 // selfConfig is this process's own peer in room.

@@ -37,6 +37,9 @@ type serverConfig struct {
 	// LoopbackPeers lets the relay relay to loopback addresses: the
 	// embedded game's peers are all on this machine.
 	LoopbackPeers bool
+	// RelayPortMin and RelayPortMax bound the relay's sockets' UDP ports
+	// (zero: ephemeral ports, fine on loopback).
+	RelayPortMin, RelayPortMax int
 	// Web serves every path outside signalPath (nil: 404).
 	Web    http.Handler
 	Logger *slog.Logger
@@ -63,7 +66,8 @@ func startServer(cfg serverConfig) (*server, error) {
 	s := &server{served: make(chan error, 1)}
 	scfg := signaling.Config{Logger: cfg.Logger.With("component", "signaling")}
 	if cfg.RelayAddr != "" {
-		rcfg := relay.Config{ListenAddr: cfg.RelayAddr, PublicIP: cfg.PublicIP, Secret: cfg.Secret, Logger: cfg.Logger}
+		rcfg := relay.Config{ListenAddr: cfg.RelayAddr, PublicIP: cfg.PublicIP, Secret: cfg.Secret, Logger: cfg.Logger,
+			RelayPortMin: cfg.RelayPortMin, RelayPortMax: cfg.RelayPortMax}
 		if cfg.LoopbackPeers {
 			rcfg.AllowPeer = func(a netip.Addr) bool { return a.IsLoopback() || relay.PublicPeersOnly(a) }
 		}
@@ -219,8 +223,8 @@ func relayAddrFor(hostAddr string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := strconv.Atoi(p); err != nil {
-		return "", fmt.Errorf("port %q: %w", p, err)
+	if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("port %q: want 0 to 65535", p)
 	}
 	return net.JoinHostPort(h, p), nil
 }
@@ -238,4 +242,23 @@ func (s *server) waitPeers(ctx context.Context, n int) {
 		case <-t.C:
 		}
 	}
+}
+
+// defaultRelayPorts is -host's relay port range: a fixed, small range, so a
+// host knows which UDP ports to open (64 relayed sockets: eight players,
+// their restarts and spectators).
+const defaultRelayPorts = "49152-49215"
+
+// parsePortRange parses "min-max".
+func parsePortRange(s string) (lo, hi int, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, errors.New("want min-max, e.g. 49152-49215")
+	}
+	lo, err1 := strconv.Atoi(a)
+	hi, err2 := strconv.Atoi(b)
+	if err1 != nil || err2 != nil || lo < 1 || hi > 65535 || lo > hi {
+		return 0, 0, errors.New("want min-max with 1 <= min <= max <= 65535")
+	}
+	return lo, hi, nil
 }

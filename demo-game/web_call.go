@@ -5,7 +5,7 @@ package main
 import (
 	"context"
 	"log/slog"
-	"net/http"
+	"sync"
 
 	"github.com/lynnet/lyn/demo-game/web"
 )
@@ -13,16 +13,23 @@ import (
 // webHandler returns the handler that serves the browser build at / and
 // starts building the .wasm in the background (the first build of pion for
 // wasm takes a while; later ones come from the cache). The build's error,
-// if any, is logged and shown by the page.
-func webHandler(ctx context.Context, logger *slog.Logger) (http.Handler, error) {
-	h, err := web.NewHandler(web.Config{SignalPath: signalPath, Logger: logger.With("component", "web")})
+// if any, is logged and shown by the page. stop ends a running build and
+// waits for it, and for the goroutine that started it.
+func webHandler(logger *slog.Logger) (h *web.Handler, stop func(), err error) {
+	h, err = web.NewHandler(web.Config{SignalPath: signalPath, Logger: logger.With("component", "web")})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	go func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
 		if err := h.Prepare(ctx); err != nil && ctx.Err() == nil {
 			logger.Warn("browser build", "err", err)
 		}
-	}()
-	return h, nil
+	})
+	return h, func() {
+		cancel()
+		h.Close()
+		wg.Wait()
+	}, nil
 }

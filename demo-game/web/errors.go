@@ -12,6 +12,8 @@ var (
 	// ErrNoWasm means the handler can neither build the .wasm (no Go
 	// toolchain, or no lyn source tree) nor serve a prebuilt one.
 	ErrNoWasm = errors.New("web: no wasm: neither a Go toolchain with the lyn source nor Config.Wasm")
+	// ErrClosed: the handler was closed; it builds nothing more.
+	ErrClosed = errors.New("web: handler closed")
 	// ErrBuild is wrapped by BuildError.
 	ErrBuild = errors.New("web: building the wasm failed")
 )

@@ -108,6 +108,40 @@ type Handler struct {
 	goCmd     string
 	moduleDir string
 	setupErr  error // why building is impossible (nil: it may work)
+
+	// Builds and source hashing run under ctx until Close cancels it and
+	// waits for them (bg): no go build outlives the handler.
+	ctx    context.Context
+	cancel context.CancelFunc
+	bgMu   sync.Mutex
+	closed bool
+	bg     sync.WaitGroup
+}
+
+// Close stops a running build (the go command is killed and its temporary
+// file removed) and waits for it; the handler builds nothing afterwards and
+// serves what it has. It is safe to call more than once.
+func (h *Handler) Close() error {
+	h.bgMu.Lock()
+	h.closed = true
+	h.bgMu.Unlock()
+	h.cancel()
+	h.bg.Wait()
+	return nil
+}
+
+// startBuild runs a's build once, in the background.
+func (h *Handler) startBuild(a *artifact) {
+	h.bgMu.Lock()
+	defer h.bgMu.Unlock()
+	if h.closed {
+		a.once.Do(func() {
+			a.err = ErrClosed
+			close(a.done)
+		})
+		return
+	}
+	h.bg.Go(func() { a.once.Do(func() { h.build(a) }) })
 }
 
 // artifact is one .wasm, built (or read) once.
@@ -144,6 +178,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{cfg: cfg, log: cfg.Logger, builds: make(map[string]*artifact)}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
 	if cfg.Wasm == "" {
 		h.goCmd, h.moduleDir, h.setupErr = findToolchain(cfg)
 		if h.setupErr != nil {
@@ -330,7 +365,7 @@ func (h *Handler) lookup(ctx context.Context, key string) (*artifact, error) {
 
 // wait starts a's build if nobody did and waits for it or ctx.
 func (h *Handler) wait(ctx context.Context, a *artifact) error {
-	go a.once.Do(func() { h.build(a) })
+	h.startBuild(a)
 	select {
 	case <-a.done:
 		return a.err
@@ -367,7 +402,7 @@ func (h *Handler) current(ctx context.Context) (*artifact, error) {
 		h.builds[key] = a
 	}
 	h.mu.Unlock()
-	go a.once.Do(func() { h.build(a) })
+	h.startBuild(a)
 	return a, nil
 }
 
@@ -404,7 +439,7 @@ func (h *Handler) sourceKey(ctx context.Context) (string, error) {
 		h.mu.Unlock()
 
 		// Not tied to one request: others wait for it.
-		kctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		kctx, cancel := context.WithTimeout(h.ctx, time.Minute)
 		k, err := h.hashSources(kctx)
 		cancel()
 		h.mu.Lock()
@@ -494,6 +529,7 @@ func (h *Handler) build(a *artifact) {
 		a.body = compress(raw)
 		return
 	}
+	h.sweepTemps(dir)
 	tmp, err := os.CreateTemp(dir, "lyn-*.wasm.tmp")
 	if err != nil {
 		a.err = fmt.Errorf("web: cache: %w", err)
@@ -502,11 +538,14 @@ func (h *Handler) build(a *artifact) {
 	tmp.Close()
 	defer os.Remove(tmp.Name())
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.BuildTimeout)
+	ctx, cancel := context.WithTimeout(h.ctx, h.cfg.BuildTimeout)
 	defer cancel()
 	h.log.Info("web: building wasm", "package", h.cfg.Package, "dir", h.moduleDir, "key", a.key)
 	if _, err := h.goOutput(ctx, buildArgs(tmp.Name(), h.cfg.Package)...); err != nil {
 		a.err = err
+		if h.ctx.Err() != nil {
+			a.err = fmt.Errorf("%w: the build was stopped: %w", ErrClosed, err)
+		}
 		h.log.Error("web: wasm build failed", "err", err)
 		return
 	}
@@ -690,4 +729,16 @@ func acceptsGzip(h string) bool {
 		return true
 	}
 	return false
+}
+
+// sweepTemps removes temporary build outputs that no build can still be
+// writing (older than a build may take): a process killed mid-build leaves
+// its temporary file behind.
+func (h *Handler) sweepTemps(dir string) {
+	old, _ := filepath.Glob(filepath.Join(dir, "lyn-*.wasm.tmp"))
+	for _, p := range old {
+		if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > h.cfg.BuildTimeout {
+			_ = os.Remove(p)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -291,5 +292,60 @@ func TestHandlerBuildError(t *testing.T) {
 	r := get(t, h, "/")
 	if b := string(body(t, r)); r.StatusCode != http.StatusInternalServerError || !strings.Contains(b, "undefinedOnPurpose") {
 		t.Errorf("page after a failed build: %s\n%s", r.Status, b)
+	}
+}
+
+// TestHandlerCloseStopsBuild: Close kills a running build and waits for it;
+// no go command outlives the handler and its temporary file is removed
+// (quitting `demo-game -host` during the first build left both behind).
+func TestHandlerCloseStopsBuild(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	realGo, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
+	// A go command whose builds hang: every other subcommand is the real one.
+	dir := t.TempDir()
+	fakeGo := filepath.Join(dir, "go")
+	script := "#!/bin/sh\nif [ \"$1\" = build ]; then exec sleep 600; fi\nexec " + realGo + " \"$@\"\n"
+	if err := os.WriteFile(fakeGo, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	h, err := web.NewHandler(web.Config{ModuleDir: testModule(t, "hello"), Package: ".", CacheDir: cache, Go: fakeGo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepared := make(chan error, 1)
+	go func() { prepared <- h.Prepare(context.Background()) }()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		if tmps, _ := filepath.Glob(filepath.Join(cache, "*", "*.tmp")); len(tmps) > 0 {
+			break
+		}
+		if tmps, _ := filepath.Glob(filepath.Join(cache, "*.tmp")); len(tmps) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the build never started")
+		}
+	}
+	closed := make(chan struct{})
+	go func() { h.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close did not stop the hanging build")
+	}
+	if err := <-prepared; !errors.Is(err, web.ErrClosed) {
+		t.Fatalf("Prepare during Close: %v, want ErrClosed", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(cache, "*.tmp"))
+	left2, _ := filepath.Glob(filepath.Join(cache, "*", "*.tmp"))
+	if len(left)+len(left2) > 0 {
+		t.Fatalf("temporary build files left: %v %v", left, left2)
+	}
+	// Closed handlers build nothing more.
+	if err := h.Prepare(context.Background()); !errors.Is(err, web.ErrClosed) {
+		t.Fatalf("Prepare after Close: %v, want ErrClosed", err)
 	}
 }

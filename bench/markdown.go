@@ -107,6 +107,10 @@ func writeLatency(w io.Writer, rep *Report, plots map[string]string) {
 	}
 	mdTable(w, []string{"path", "mode", "peers", "one-way p50 µs", "p90", "p99", "p99.9", "max",
 		"RTT p50 µs", "p90", "p99", "p99.9", "max", "round trips", "lost", "CPU µs/msg", "allocs/msg", ""}, rows)
+	if len(plots) > 0 {
+		fmt.Fprintln(w, "The CDFs are drawn up to 1.5 × the largest p99.9 of the plot: the rarer stalls (see max) would squeeze every curve to the left.")
+		fmt.Fprintln(w)
+	}
 	for _, k := range []string{"latency-paced60", "latency-b2b"} {
 		if f, ok := plots[k]; ok {
 			fmt.Fprintf(w, "![%s](%s)\n\n", k, f)

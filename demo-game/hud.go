@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/lynnet/lyn/demo-game/sim"
@@ -65,4 +66,11 @@ type windowConfig struct {
 	// Seats is how many local seats read the keyboard (0 for a spectator,
 	// 1 normally; a second seat uses the other key set).
 	Seats int
+	// Quit, when closed, ends the window as Esc does (nil: only Esc or
+	// closing the window end it); main passes its context's Done so that
+	// Ctrl-C in the terminal closes the window.
+	Quit <-chan struct{}
+	// Logger receives the window's log lines, among them "first frame
+	// drawn" at Info (nil: slog.Default()).
+	Logger *slog.Logger
 }

@@ -17,7 +17,8 @@ import (
 //	seat 1: arrow keys to move, Enter or Right Shift to dash
 //	seat 2: W A S D to move, Space or Left Shift to dash
 //
-// Every seat: F3 shows or hides the network overlay, Esc quits.
+// Every seat: F3 shows or hides the network overlay, Esc quits (not in a
+// browser tab, where closing the tab does).
 type keySet struct {
 	up, down, left, right []ebiten.Key
 	dash                  []ebiten.Key

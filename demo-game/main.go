@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -63,6 +64,7 @@ type options struct {
 	turnSecret       string
 	overlay          bool
 	loopback         bool
+	web              bool
 	timeout          time.Duration
 	logLevel         slog.Level
 }
@@ -107,7 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.record, "record", "", "record the match to this file")
 	fs.StringVar(&o.replay, "replay", "", "replay a recorded match, checking its checksums")
 	fs.BoolVar(&o.headless, "headless", false, "no window: bots play every local seat; prints stats and the final checksum")
-	fs.IntVar(&o.frames, "frames", 0, "frames to play (-headless default 600, -sync-test default 600; window: endless)")
+	fs.IntVar(&o.frames, "frames", 0, "frames to play (-headless and -sync-test default 600; in the window the match stops there, default endless)")
 	fs.BoolVar(&o.syncTest, "sync-test", false, "run the game under rollback's sync-test and report the first nondeterministic frame")
 	fs.IntVar(&o.checkDistance, "check-distance", rollback.DefaultCheckDistance, "frames the sync-test simulates again every frame, 1 to 64")
 	fs.DurationVar(&o.botRTT, "bot-rtt", 80*time.Millisecond, "round trip added to the bots' network (embedded and -host bots)")
@@ -116,6 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.publicIP, "public-ip", "", "with -host: the IPv4 address friends reach this machine at (default: the first non-loopback address)")
 	fs.StringVar(&o.turnSecret, "turn-secret", os.Getenv("LYN_TURN_SECRET"), "with -host: TURN REST secret (default: a random one; env LYN_TURN_SECRET)")
 	fs.BoolVar(&o.overlay, "overlay", false, "start with the F3 overlay shown")
+	fs.BoolVar(&o.web, "web", true, "with -host: serve the browser build at / (built with the Go toolchain on first use, then cached)")
 	fs.BoolVar(&o.loopback, "loopback", false, "with -host or -join: keep WebRTC on the loopback interface (everyone on this machine; tests)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "give up a headless run after this long (default: generous, from -frames)")
 	fs.StringVar(&logLevel, "log-level", "error", "debug, info, warn or error (pion warns a lot when connections close)")
@@ -166,8 +169,8 @@ func (o *options) check(fs *flag.FlagSet) error {
 			return usagef("-bots starts bots in this process; it goes with the embedded game or -host, not -join")
 		}
 	}
-	if o.room == "" || strings.ContainsAny(o.room, "/?#") {
-		return usagef("-room %q: want a plain name", o.room)
+	if !roomNameRE.MatchString(o.room) {
+		return usagef("-room %q: want 1 to 64 of A-Z a-z 0-9 . _ -", o.room)
 	}
 	if set["players"] && (o.players < 2 || o.players > sim.MaxPlayers) {
 		return usagef("-players %d: want 2 to %d", o.players, sim.MaxPlayers)
@@ -210,8 +213,8 @@ func (o *options) check(fs *flag.FlagSet) error {
 	if set["loopback"] && o.host == "" && o.join == "" {
 		return usagef("-loopback goes with -host or -join (the embedded game is on loopback anyway)")
 	}
-	if (set["public-ip"] || set["turn-secret"] || set["room"]) && o.host == "" {
-		return usagef("-public-ip, -turn-secret and -room go with -host")
+	if (set["public-ip"] || set["turn-secret"] || set["room"] || set["web"]) && o.host == "" {
+		return usagef("-public-ip, -turn-secret, -room and -web go with -host")
 	}
 	if o.host == "" && o.join == "" && (len(o.stun) > 0 || len(o.turn) > 0) {
 		return usagef("-stun and -turn go with -host or -join (the embedded game stays on this machine)")
@@ -248,7 +251,8 @@ func (o *options) check(fs *flag.FlagSet) error {
 			return usagef("-bots %d makes %d players: want 2 to %d", o.bots, o.players, sim.MaxPlayers)
 		}
 	case o.host != "" || o.join != "":
-		if o.players == 0 {
+		// A spectator joining takes the room's size unless told.
+		if o.players == 0 && (o.join == "" || !o.spectate) {
 			o.players = 2
 		}
 		if o.host != "" && o.bots > o.players-1 {
@@ -264,6 +268,9 @@ func (o *options) check(fs *flag.FlagSet) error {
 	}
 	return nil
 }
+
+// roomNameRE is what the signaling server accepts as a room name.
+var roomNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // parseICEServers parses -stun or -turn values. A TURN URL may carry its
 // credentials as turn:user:pass@host:port.

@@ -5,37 +5,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/lynnet/lyn/internal/syncbuf"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// syncBuffer is a bytes.Buffer safe to read while run writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // runDemo runs the demo in process with args and returns its exit status
 // and output.
@@ -43,7 +26,7 @@ func runDemo(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var out, errOut syncBuffer
+	var out, errOut syncbuf.Buffer
 	start := time.Now()
 	code = run(ctx, args, &out, &errOut)
 	t.Logf("demo-game %s: exit %d after %v\n%s%s", strings.Join(args, " "), code, time.Since(start).Round(time.Millisecond), out.String(), errOut.String())
@@ -103,10 +86,10 @@ func TestHeadlessFourPeers(t *testing.T) {
 func TestHostAndJoin(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var hostOut, hostErr syncBuffer
+	var hostOut, hostErr syncbuf.Buffer
 	hostCode := make(chan int, 1)
 	go func() {
-		hostCode <- run(ctx, append([]string{"-host", "127.0.0.1:0", "-public-ip", "127.0.0.1", "-loopback", "-players", "3", "-bots", "1",
+		hostCode <- run(ctx, append([]string{"-host", "127.0.0.1:0", "-public-ip", "127.0.0.1", "-loopback", "-web=false", "-players", "3", "-bots", "1",
 			"-headless", "-frames", "600"}, fast...), &hostOut, &hostErr)
 	}()
 	joinRE := regexp.MustCompile(`-join (ws://\S+)`)
@@ -125,8 +108,18 @@ func TestHostAndJoin(t *testing.T) {
 	if !strings.HasPrefix(url, "ws://127.0.0.1:") || !strings.HasSuffix(url, "/lyn") {
 		t.Fatalf("join URL %q", url)
 	}
+	type result struct {
+		code int
+		out  string
+	}
+	spectator := make(chan result, 1)
+	go func() {
+		code, out, _ := runDemo(t, "-join", url, "-spectate", "-loopback", "-headless", "-frames", "600", "-fps", "180")
+		spectator <- result{code, out}
+	}()
 	code, out, _ := runDemo(t, "-join", url, "-loopback", "-players", "3", "-headless", "-frames", "600", "-fps", "180")
 	hc := <-hostCode
+	spec := <-spectator
 	t.Logf("host: exit %d\n%s%s", hc, hostOut.String(), hostErr.String())
 	joinSum := finalRE.FindStringSubmatch(out)
 	hostSum := finalRE.FindStringSubmatch(hostOut.String())
@@ -135,6 +128,11 @@ func TestHostAndJoin(t *testing.T) {
 	}
 	if joinSum[2] != hostSum[2] {
 		t.Fatalf("the friend's checksum at frame 600 is %s, the host's %s", joinSum[2], hostSum[2])
+	}
+	// The spectator watched from the host's stream and computed the same
+	// state at frame 600.
+	if specSum := regexp.MustCompile(`peer 1, spectator: checksum at frame 600: ([0-9a-f]{16})`).FindStringSubmatch(spec.out); spec.code != exitOK || specSum == nil || specSum[1] != hostSum[2] {
+		t.Fatalf("spectator: exit %d, output:\n%s\nwant the host's checksum %s", spec.code, spec.out, hostSum[2])
 	}
 	if !strings.Contains(hostOut.String(), "STUN/TURN for them: [stun:127.0.0.1:") {
 		t.Fatal("the host did not print its STUN/TURN URLs")
@@ -246,5 +244,63 @@ func TestGoodTurnFlag(t *testing.T) {
 	}
 	if len(o.stun) != 1 || o.stun[0].URLs[0] != "stun:s.example:3478" {
 		t.Fatalf("parsed STUN servers %+v", o.stun)
+	}
+}
+
+// FuzzParseFlags: any command line parses to options or a usage error,
+// never a panic.
+func FuzzParseFlags(f *testing.F) {
+	f.Add("-join", "ws://h:1/signal/r", "-turn", "turn:u:p@h:3478?transport=udp")
+	f.Add("-host", ":8080", "-stun", "stun:a:1,stuns:b:2")
+	f.Add("-players", "4", "-bots", "3")
+	f.Add("-turn", "turns:@:", "-stun", "stun:@")
+	f.Fuzz(func(t *testing.T, a, b, c, d string) {
+		o, err := parseFlags([]string{a, b, c, d}, io.Discard)
+		if err == nil && (o.players < 2 || o.players > 8) && !o.syncTest && o.replay == "" {
+			t.Fatalf("accepted %q with %d players", []string{a, b, c, d}, o.players)
+		}
+	})
+}
+
+// TestPrintReportsAgreement: a headless run passes only when every peer
+// reached the frame with the same checksum, compared checksums with the
+// others, saw no desync and lost no player before the frame.
+func TestPrintReportsAgreement(t *testing.T) {
+	ok := matchReport{Player: 0, Frames: 610, Reached: true, FinalChecksum: 0xabc, Compared: 20, FirstDisconnect: -1}
+	with := func(f func(*matchReport)) matchReport {
+		r := ok
+		f(&r)
+		return r
+	}
+	for _, tc := range []struct {
+		name    string
+		reports []matchReport
+		peers   int
+		want    bool
+	}{
+		{"agree", []matchReport{ok, with(func(r *matchReport) { r.Player = 1 })}, 2, true},
+		{"left after the frame", []matchReport{ok, with(func(r *matchReport) { r.FirstDisconnect = 605 })}, 2, true},
+		{"checksums differ", []matchReport{ok, with(func(r *matchReport) { r.FinalChecksum = 0xdef })}, 2, false},
+		{"desync", []matchReport{ok, with(func(r *matchReport) { r.Desyncs = 1 })}, 2, false},
+		{"not reached", []matchReport{ok, with(func(r *matchReport) { r.Reached = false })}, 2, false},
+		{"nothing compared", []matchReport{with(func(r *matchReport) { r.Compared = 0 })}, 1, false},
+		{"left before the frame", []matchReport{ok, with(func(r *matchReport) { r.FirstDisconnect = 300 })}, 2, false},
+		{"a peer missing", []matchReport{ok}, 2, false},
+	} {
+		var out bytes.Buffer
+		r := &runner{o: &options{frames: 600}, stdout: &out}
+		if got := r.printReports(tc.reports, tc.peers); got != tc.want {
+			t.Errorf("%s: agreed = %v, want %v\n%s", tc.name, got, tc.want, out.String())
+		}
+	}
+}
+
+// TestHeadlessRelayOnly: with -relay both peers go through the in-process
+// TURN relay, and still agree.
+func TestHeadlessRelayOnly(t *testing.T) {
+	code, out, _ := runDemo(t, append([]string{"-headless", "-relay", "-frames", "600"}, fast...)...)
+	checkHeadless(t, code, out, 2)
+	if n := strings.Count(out, ", relay, "); n != 2 {
+		t.Fatalf("%d peers report a relay candidate pair, want 2", n)
 	}
 }

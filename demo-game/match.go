@@ -6,6 +6,7 @@ package main
 // uses the network match too, so it imports nothing native-only.
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,12 @@ import (
 	"github.com/lynnet/lyn/rollback"
 	"github.com/lynnet/lyn/rollback/replay"
 )
+
+// defaultDisconnectTimeout is how long the demo keeps a silent peer's seat:
+// rollback's default (2 s) ends before netcode's ICE restart (path silent
+// for 1 s, restarted 1 s later, a few hundred ms to reconnect) can bring a
+// peer back from a network switch.
+const defaultDisconnectTimeout = 8 * time.Second
 
 // Tunables of the match runner.
 const (
@@ -64,12 +71,16 @@ type netMatchConfig struct {
 	Bot bool
 	// Names label the players; nil: P1 … P8. The seats are known only once
 	// the room starts, so OthersName, if set, then names every seat but
-	// the local one (e.g. "bot") and the local seat becomes "you".
+	// the local one (e.g. "bot") and the local seat is P<n>.
 	Names      []string
 	OthersName string
 	// FrameRate is the ticks per second the match is driven at (default
 	// 60): the session's time sync and timeouts count with it.
 	FrameRate int
+	// DisconnectTimeout is how long a silent peer keeps its seat (default
+	// defaultDisconnectTimeout, long enough for an ICE restart after a
+	// network switch; the browser build may set its own).
+	DisconnectTimeout time.Duration
 	// Frames, if positive, ends the match once every frame before it is
 	// confirmed (HUD.Done); FinalChecksum is then the state's at Frames.
 	Frames rollback.Frame
@@ -103,17 +114,20 @@ type netMatch struct {
 	bannerTill int // tick at which a passing banner ends (0: sticky)
 	desync     *rollback.DesyncError
 	desyncs    int
-	netStats   []netcode.NetStats
-	statsTick  int
-	hud        hud
-	done       bool
-	closed     bool
+	// disconnects lists the players disconnected, with the frame.
+	disconnects     []string
+	firstDisconnect rollback.Frame // NoFrame: none
+	netStats        []netcode.NetStats
+	statsTick       int
+	hud             hud
+	done            bool
+	closed          bool
 }
 
 // joinMatch joins the room and returns once the match runs (every peer
 // connected).
 func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
-	m := &netMatch{cfg: cfg}
+	m := &netMatch{cfg: cfg, firstDisconnect: rollback.NoFrame}
 	m.confirmed = &confirmedGame{target: cfg.Frames}
 	jc := netcode.JoinConfig[sim.Input]{
 		URL:        cfg.URL,
@@ -124,7 +138,9 @@ func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
 		HTTPClient: cfg.HTTPClient,
 		NewGame: func(seed uint64, players int) rollback.Game[sim.Input] {
 			m.game = sim.New(seed, players)
-			m.confirmed.game = sim.New(seed, players)
+			if !cfg.Spectate {
+				m.confirmed.game = sim.New(seed, players)
+			}
 			m.names = playerNames(cfg.Names, players)
 			if cfg.Record != nil {
 				meta, _ := json.Marshal(replayMeta{Game: replayGameName, Seed: seed, Players: players, Names: m.names})
@@ -136,11 +152,17 @@ func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
 					m.confirmed.next = w
 				}
 			}
+			if cfg.Spectate {
+				// A spectator's game advances confirmed frames only, up to
+				// CatchUpSpeed a tick: catch the target frame as it passes.
+				return &spectatorGame{Game: m.game, c: m.confirmed}
+			}
 			return m.game
 		},
 	}
 	jc.Session.InputDelay = cfg.InputDelay
 	jc.Session.FrameRate = cfg.FrameRate
+	jc.Session.DisconnectTimeout = cmp.Or(cfg.DisconnectTimeout, defaultDisconnectTimeout)
 	jc.Session.Recorder = m.confirmed
 	jc.SpectatorSession.Recorder = m.confirmed
 	var err error
@@ -161,10 +183,17 @@ func joinMatch(ctx context.Context, cfg netMatchConfig) (*netMatch, error) {
 		m.hud.Local = m.sess.LocalPlayer()
 	}
 	if cfg.OthersName != "" {
+		n := 0
 		for i := range m.names {
-			m.names[i] = cfg.OthersName
-			if i == m.hud.Local {
-				m.names[i] = "you"
+			switch {
+			case i == m.hud.Local:
+				// The view marks the local seat "(you)" itself.
+				m.names[i] = fmt.Sprintf("P%d", i+1)
+			case len(m.names) > 2:
+				n++
+				m.names[i] = fmt.Sprintf("%s %d", cfg.OthersName, n)
+			default:
+				m.names[i] = cfg.OthersName
 			}
 		}
 	}
@@ -200,12 +229,7 @@ func (m *netMatch) Tick(local []sim.Input) error {
 	} else if err := m.tickSpectator(); err != nil {
 		return err
 	}
-	if m.bannerTill != 0 && m.ticks >= m.bannerTill {
-		m.banner, m.bannerTill = "", 0
-	}
-	if m.desync != nil {
-		m.banner = fmt.Sprintf("DESYNC at frame %d with %s", m.desync.Frame, m.peerName(m.desync.Peer))
-	}
+	m.updateBanner()
 	if m.cfg.Frames > 0 && m.confirmed.reached {
 		m.done = true
 	}
@@ -240,7 +264,7 @@ func (m *netMatch) tickPlayer(local []sim.Input) error {
 	m.handleEvents()
 	m.peerErrs = s.PeerErrors(m.peerErrs[:0])
 	for _, pe := range m.peerErrs {
-		m.setBanner(fmt.Sprintf("%s: %v", m.peerName(pe.Peer), pe.Err), 0)
+		m.setBanner(fmt.Sprintf("%s: %v", m.peerName(pe.Peer), pe.Err), 2*bannerTicks)
 	}
 	return nil
 }
@@ -257,14 +281,7 @@ func (m *netMatch) tickSpectator() error {
 	}
 	m.peerErrs = sp.PeerErrors(m.peerErrs[:0])
 	for _, pe := range m.peerErrs {
-		m.setBanner(fmt.Sprintf("%s: %v", m.peerName(pe.Peer), pe.Err), 0)
-	}
-	// A spectator's game is confirmed: its own state is the checksum.
-	if m.cfg.Frames > 0 && !m.confirmed.reached && rollback.Frame(m.game.Frame()) >= m.cfg.Frames {
-		if rollback.Frame(m.game.Frame()) == m.cfg.Frames {
-			m.confirmed.sum = m.game.Checksum()
-		}
-		m.confirmed.reached = true
+		m.setBanner(fmt.Sprintf("%s: %v", m.peerName(pe.Peer), pe.Err), 2*bannerTicks)
 	}
 	return nil
 }
@@ -282,6 +299,10 @@ func (m *netMatch) handleEvents() {
 		case rollback.EventPeerResumed:
 			m.setBanner(fmt.Sprintf("%s is back", m.peerName(e.Peer)), bannerTicks)
 		case rollback.EventPeerDisconnected:
+			m.disconnects = append(m.disconnects, fmt.Sprintf("%s at frame %d", m.names[e.Player], e.Frame))
+			if m.firstDisconnect == rollback.NoFrame || e.Frame < m.firstDisconnect {
+				m.firstDisconnect = e.Frame
+			}
 			m.setBanner(fmt.Sprintf("%s left at frame %d", m.names[e.Player], e.Frame), bannerTicks)
 		case rollback.EventDesync:
 			m.desyncs++
@@ -292,6 +313,17 @@ func (m *netMatch) handleEvents() {
 		case rollback.EventConfigMismatch:
 			m.setBanner(fmt.Sprintf("%s runs another version of the game: %v", m.peerName(e.Peer), e.Err), 0)
 		}
+	}
+}
+
+// updateBanner ends a passing banner whose time is up; a desync's banner
+// stays for good.
+func (m *netMatch) updateBanner() {
+	if m.bannerTill != 0 && m.ticks >= m.bannerTill {
+		m.banner, m.bannerTill = "", 0
+	}
+	if m.desync != nil {
+		m.banner = fmt.Sprintf("DESYNC at frame %d with %s", m.desync.Frame, m.peerName(m.desync.Peer))
 	}
 }
 
@@ -379,16 +411,26 @@ type matchReport struct {
 	Desyncs       int
 	FinalChecksum uint64
 	Reached       bool // FinalChecksum is the state's at the target frame
-	Peers         []peerHUD
+	Disconnects   []string
+	// FirstDisconnect is the earliest frame a player was disconnected
+	// from (NoFrame: none).
+	FirstDisconnect rollback.Frame
+	Compared        uint64 // checksums compared with the other peers
+	Peers           []peerHUD
 }
 
 // report summarizes the match so far.
 func (m *netMatch) report() matchReport {
 	r := matchReport{Player: m.hud.Local, Frames: m.hud.Frame, Desyncs: m.desyncs,
-		FinalChecksum: m.confirmed.sum, Reached: m.confirmed.reached, Peers: append([]peerHUD(nil), m.hud.Peers...)}
+		FinalChecksum: m.confirmed.sum, Reached: m.confirmed.reached, Disconnects: m.disconnects, FirstDisconnect: m.firstDisconnect, Peers: append([]peerHUD(nil), m.hud.Peers...)}
 	if m.sess != nil {
 		st := m.sess.Stats()
 		r.Rollbacks, r.Stalls = st.Rollbacks, st.Stalls
+		for _, ps := range m.sess.AppendPeerStats(nil) {
+			r.Compared += ps.ChecksumsCompared
+		}
+	} else if m.spec != nil {
+		r.Compared = m.spec.Stats().ChecksumsCompared
 	}
 	for _, p := range m.hud.Peers {
 		r.RollbackDepth = max(r.RollbackDepth, p.RollbackP99)
@@ -443,6 +485,21 @@ func (c *confirmedGame) RecordFrame(frame rollback.Frame, inputs []rollback.Play
 func (c *confirmedGame) RecordChecksum(frame rollback.Frame, checksum uint64) {
 	if c.next != nil {
 		c.next.RecordChecksum(frame, checksum)
+	}
+}
+
+// spectatorGame is a spectator's game: it notes the checksum of the state
+// at the target frame as the spectator advances through it (from a
+// snapshot too, unlike a Recorder).
+type spectatorGame struct {
+	*sim.Game
+	c *confirmedGame
+}
+
+func (g *spectatorGame) Advance(inputs []rollback.PlayerInput[sim.Input]) {
+	g.Game.Advance(inputs)
+	if c := g.c; c.target > 0 && !c.reached && rollback.Frame(g.Game.Frame()) == c.target {
+		c.sum, c.reached = g.Game.Checksum(), true
 	}
 }
 

@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -19,6 +22,7 @@ import (
 
 	"github.com/lynnet/lyn/demo-game/internal/delaynet"
 	"github.com/lynnet/lyn/demo-game/sim"
+	"github.com/lynnet/lyn/demo-game/web"
 	"github.com/lynnet/lyn/netcode"
 	"github.com/lynnet/lyn/rollback"
 )
@@ -68,7 +72,9 @@ func (r *runner) runEmbedded(ctx context.Context) error {
 	self := r.selfConfig(room)
 	self.Net.LoopbackOnly = true
 	self.OthersName = "bot"
-	return r.window(ctx, self, "Starting the bots…", bots)
+	// The room orders players as they join: the bots wait until this
+	// player is in, so the person at the keyboard is player 1.
+	return r.window(ctx, self, "Starting the bots…", bots, func(ctx context.Context) { srv.waitPeers(ctx, 1) })
 }
 
 // runHost serves signaling, STUN/TURN and the browser build, prints how a
@@ -92,8 +98,14 @@ func (r *runner) runHost(ctx context.Context) error {
 	if o.turnSecret != "" {
 		secret = []byte(o.turnSecret)
 	}
-	web, webErr := webHandler(r.log)
-	srv, err := startServer(serverConfig{Addr: o.host, RelayAddr: relayAddr, PublicIP: public, Secret: secret, Web: web, Logger: r.log})
+	webCtx, stopWeb := context.WithCancel(ctx)
+	defer stopWeb()
+	var webH http.Handler
+	webErr := errors.New("-web=false")
+	if o.web {
+		webH, webErr = webHandler(webCtx, r.log)
+	}
+	srv, err := startServer(serverConfig{Addr: o.host, RelayAddr: relayAddr, PublicIP: public, Secret: secret, Web: webH, Logger: r.log})
 	if err != nil {
 		return err
 	}
@@ -102,11 +114,12 @@ func (r *runner) runHost(ctx context.Context) error {
 	fmt.Fprintf(r.stdout, "lyn demo: hosting room %q for %d players on %s\n", o.room, o.players, srv.addr)
 	fmt.Fprintf(r.stdout, "  a friend with Go (in a lyn checkout): go run ./demo-game -join %s\n", friendURL)
 	if webErr == nil {
-		fmt.Fprintf(r.stdout, "  a friend with a browser:            http://%s/\n", netip.AddrPortFrom(public, uint16(srv.port())))
+		origin := "http://" + netip.AddrPortFrom(public, uint16(srv.port())).String()
+		fmt.Fprintf(r.stdout, "  a friend with a browser:            %s\n", web.JoinURL(origin, web.Options{Room: o.room, Players: o.players, Delay: web.DefaultDelay}))
 	} else {
 		fmt.Fprintf(r.stdout, "  (no browser build: %v)\n", webErr)
 	}
-	fmt.Fprintf(r.stdout, "  STUN/TURN for them: %v (UDP; open the port, TCP and UDP, in your firewall or router)\n", srv.iceURLs)
+	fmt.Fprintf(r.stdout, "  STUN/TURN for them: %v (open TCP port %d and UDP port %d in your firewall or router)\n", srv.iceURLs, srv.port(), srv.relayPort())
 	bots, err := r.botConfigs(srv.roomURL("", o.room), o.bots, o.loopback)
 	if err != nil {
 		return err
@@ -125,8 +138,11 @@ func (r *runner) selfConfig(room string) netMatchConfig {
 	if o.relay {
 		cfg.Net.ICETransportPolicy = webrtc.ICETransportPolicyRelay
 	}
+	// In the window too: the match is over (the window keeps its last
+	// picture) once -frames are confirmed.
+	cfg.Frames = rollback.Frame(o.frames)
 	if o.headless {
-		cfg.Bot, cfg.Frames, cfg.FrameRate = true, rollback.Frame(o.frames), o.fps
+		cfg.Bot, cfg.FrameRate = true, o.fps
 	}
 	return cfg
 }
@@ -162,34 +178,38 @@ func (r *runner) play(ctx context.Context, room, waitBanner string, bots []netMa
 		linger := 2 * time.Second
 		return r.headless(ctx, append([]netMatchConfig{self}, bots...), linger)
 	}
-	return r.window(ctx, self, waitBanner, bots)
+	return r.window(ctx, self, waitBanner, bots, nil)
 }
 
-// window runs the bots in the background and this peer in the window.
-func (r *runner) window(ctx context.Context, self netMatchConfig, waitBanner string, bots []netMatchConfig) error {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	botErrs := make(chan error, len(bots))
-	for i, bc := range bots {
-		wg.Go(func() {
-			if err := r.runBot(ctx, bc); err != nil && ctx.Err() == nil {
-				botErrs <- fmt.Errorf("bot %d: %w", i+1, err)
-			}
-		})
-	}
+// window runs this peer in the window and the bots in the background; with
+// selfJoined set, the bots start once it returns (this peer is in the room).
+func (r *runner) window(ctx context.Context, self netMatchConfig, waitBanner string, bots []netMatchConfig, selfJoined func(context.Context)) error {
 	rec, err := r.openRecording()
 	if err != nil {
-		cancel()
-		wg.Wait()
 		return err
 	}
 	self.Record = rec
+	ctx, cancel := context.WithCancel(ctx)
 	m := startJoining(ctx, self, waitBanner)
+	var wg sync.WaitGroup
+	botErrs := make(chan error, len(bots))
+	wg.Go(func() {
+		if selfJoined != nil {
+			selfJoined(ctx)
+		}
+		for i, bc := range bots {
+			wg.Go(func() {
+				if err := r.runBot(ctx, bc); err != nil && ctx.Err() == nil {
+					botErrs <- fmt.Errorf("bot %d: %w", i+1, err)
+				}
+			})
+		}
+	})
 	seats := 1
 	if self.Spectate {
 		seats = 0
 	}
-	werr := showWindow(m, windowConfig{Title: "lyn demo", ShowOverlay: r.o.overlay, Seats: seats})
+	werr := r.showWindow(ctx, m, windowConfig{Title: "lyn demo", ShowOverlay: r.o.overlay, Seats: seats})
 	cancel()
 	cerr := m.Close()
 	wg.Wait()
@@ -278,6 +298,7 @@ func (r *runner) headless(ctx context.Context, cfgs []netMatchConfig, linger tim
 	var reachedCount sync.WaitGroup
 	reachedCount.Add(n)
 	allReached := make(chan struct{})
+	var failedEarly atomic.Bool // a peer stopped before its last frame
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i, cfg := range cfgs {
@@ -285,6 +306,7 @@ func (r *runner) headless(ctx context.Context, cfgs []netMatchConfig, linger tim
 			reached := false
 			defer func() {
 				if !reached {
+					failedEarly.Store(true)
 					reachedCount.Done()
 				}
 			}()
@@ -324,7 +346,9 @@ func (r *runner) headless(ctx context.Context, cfgs []netMatchConfig, linger tim
 	}()
 	select {
 	case <-allReached:
-		if linger > 0 {
+		// Linger (for peers in other processes) only when every local
+		// peer got there; a failed one ended the run already.
+		if linger > 0 && !failedEarly.Load() {
 			select {
 			case <-time.After(linger):
 			case <-ctx.Done():
@@ -352,9 +376,16 @@ func (r *runner) headless(ctx context.Context, cfgs []netMatchConfig, linger tim
 	if err := r.closeRecording(rec); err != nil {
 		closeErrs = append(closeErrs, err)
 	}
+	if len(reports) == 0 {
+		return errors.Join(append(errs, closeErrs...)...)
+	}
 	agreed := r.printReports(reports, n)
-	fmt.Fprintf(r.stdout, "cpu: %.2f s (user+sys) over %.2f s for %d peers: %.1f%% of one core per peer\n",
-		used.Seconds(), played.Seconds(), n, 100*used.Seconds()/played.Seconds()/float64(n))
+	// CPU per peer at the game's 60 Hz: the CPU time of one peer's frame,
+	// times 60 (the run may have been paced faster, -fps, or slower, when
+	// peers stalled on a loaded machine).
+	gameSeconds := float64(r.o.frames) / sim.TicksPerSecond
+	fmt.Fprintf(r.stdout, "cpu: %.2f s (user+sys) for %d peers × %d frames in %.2f s: %.1f%% of one core per peer at 60 Hz\n",
+		used.Seconds(), n, r.o.frames, played.Seconds(), 100*used.Seconds()/gameSeconds/float64(n))
 	if err := errors.Join(append(errs, closeErrs...)...); err != nil {
 		return err
 	}
@@ -371,13 +402,21 @@ func (r *runner) printReports(reports []matchReport, peers int) bool {
 	var sum uint64
 	for i, rep := range reports {
 		who := seatName(rep.Player)
-		fmt.Fprintf(r.stdout, "peer %d, %s: frame %d, %d rollbacks (deepest p99 %d frames), %d stalls, %d desyncs",
-			i+1, who, rep.Frames, rep.Rollbacks, rep.RollbackDepth, rep.Stalls, rep.Desyncs)
+		fmt.Fprintf(r.stdout, "peer %d, %s: frame %d, %d rollbacks (deepest p99 %d frames), %d stalls, %d checksums compared, %d desyncs",
+			i+1, who, rep.Frames, rep.Rollbacks, rep.RollbackDepth, rep.Stalls, rep.Compared, rep.Desyncs)
+		if len(rep.Disconnects) > 0 {
+			fmt.Fprintf(r.stdout, ", disconnected: %s", strings.Join(rep.Disconnects, ", "))
+		}
 		for _, p := range rep.Peers {
 			fmt.Fprintf(r.stdout, "; %s: ping %v, %s, %.1f/%.1f kbps in/out", p.Name, p.Ping.Round(time.Millisecond), orUnknown(p.Candidate), p.KbpsIn, p.KbpsOut)
 		}
 		fmt.Fprintln(r.stdout)
-		if !rep.Reached || rep.Desyncs > 0 {
+		// Agreement: the target frame reached with every player still
+		// in, checksums compared with the other peers on the way (so
+		// agreement with peers in other processes is shown too), and
+		// none differed.
+		if !rep.Reached || rep.Desyncs > 0 || rep.Compared == 0 ||
+			(rep.FirstDisconnect != rollback.NoFrame && rep.FirstDisconnect < rollback.Frame(r.o.frames)) {
 			agreed = false
 			continue
 		}
@@ -438,7 +477,7 @@ func (r *runner) runReplay(ctx context.Context) error {
 				return err
 			}
 		}
-	} else if err := showWindow(m, windowConfig{Title: "lyn demo: replay of " + r.o.replay, ShowOverlay: r.o.overlay}); err != nil {
+	} else if err := r.showWindow(ctx, m, windowConfig{Title: "lyn demo: replay of " + r.o.replay, ShowOverlay: r.o.overlay}); err != nil {
 		return err
 	}
 	if m.err != nil {
@@ -465,7 +504,7 @@ func (r *runner) runSyncTest(ctx context.Context) error {
 		}
 	} else {
 		m.frames = 0 // play until the window closes
-		if err := showWindow(m, windowConfig{Title: "lyn demo: sync test", ShowOverlay: r.o.overlay, Seats: seats}); err != nil {
+		if err := r.showWindow(ctx, m, windowConfig{Title: "lyn demo: sync test", ShowOverlay: r.o.overlay, Seats: seats}); err != nil {
 			return err
 		}
 	}

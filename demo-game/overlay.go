@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -56,26 +57,27 @@ type overlayLine struct {
 	Head, Alert bool
 }
 
-// overlayLines formats the F3 overlay: the frame and input delay, then one
-// row per remote peer with ping, frames ahead, rollback depth (last and
-// 99th percentile), data rates and the ICE candidate type of its path.
-func overlayLines(h hud) []overlayLine {
+// overlayLines formats the F3 overlay: the frame, input delay and frames
+// drawn per second, then one row per remote peer with ping, frames ahead,
+// rollback depth (last and 99th percentile), data rates and the ICE
+// candidate type of its path.
+func overlayLines(h hud, fps float64) []overlayLine {
 	who := "seat " + fmt.Sprint(h.Local+1)
 	if h.Local < 0 {
 		who = "spectator"
 	}
 	lines := []overlayLine{
-		{Text: fmt.Sprintf("frame %d  input delay %d  %s", h.Frame, h.InputDelay, who)},
+		{Text: fmt.Sprintf("frame %d  input delay %d  %.0f fps  %s", h.Frame, h.InputDelay, fps, who)},
 	}
 	if len(h.Peers) == 0 {
 		return append(lines, overlayLine{Text: "no remote peers", Head: true})
 	}
 	lines = append(lines, overlayLine{
-		Text: fmt.Sprintf("%-*s %8s %6s %8s %13s  %s", overlayNameRunes, "peer", "ping", "ahead", "rollback", "kbps in/out", "path"),
+		Text: fmt.Sprintf("%-*s %8s %6s %11s %13s  %s", overlayNameRunes, "peer", "ping", "ahead", "rb last/p99", "kbps in/out", "path"),
 		Head: true,
 	})
 	for _, p := range h.Peers {
-		row := fmt.Sprintf("%-*s %8s %6s %8s %13s  %s",
+		row := fmt.Sprintf("%-*s %8s %6s %11s %13s  %s",
 			overlayNameRunes, cutRunes(p.Name, overlayNameRunes),
 			formatPing(p.Ping),
 			fmt.Sprintf("%+.1f", p.FramesAhead),
@@ -138,14 +140,19 @@ func cutRunes(s string, n int) string {
 }
 
 // bannerLines returns the banner to draw over the arena: the network banner
-// from the HUD and, once the match is over, how to leave. Empty for none.
-func bannerLines(h hud) []string {
+// from the HUD and, once the match is over, how to leave (on goos; a browser
+// tab is left by closing it). Empty for none.
+func bannerLines(h hud, goos string) []string {
 	var lines []string
 	if b := strings.TrimSpace(h.Banner); b != "" {
 		lines = append(lines, strings.Split(b, "\n")...)
 	}
 	if h.Done {
-		lines = append(lines, "Match over — Esc quits")
+		if goos == "js" {
+			lines = append(lines, "Match over")
+		} else {
+			lines = append(lines, "Match over — Esc quits")
+		}
 	}
 	return lines
 }
@@ -177,13 +184,13 @@ func overlayTextSize(l view.Layout) float64 {
 	return max(overlayMinTextSize, l.TextSize()*0.8)
 }
 
-// overlayRect is where the overlay panel of n lines, the longest of
-// maxRunes characters, is drawn: at the top left of the arena, under the
-// score bar, clipped to the screen. A monospaced glyph is 0.6 em wide.
-func overlayRect(l view.Layout, n, maxRunes int) image.Rectangle {
+// overlayRect is where the overlay panel of n lines, the longest textWidth
+// pixels wide, is drawn: at the top left of the arena, under the score
+// bar, clipped to the screen.
+func overlayRect(l view.Layout, n int, textWidth float64) image.Rectangle {
 	size := overlayTextSize(l)
 	pad := size * 0.5
-	w := float64(maxRunes)*size*0.6 + 2*pad
+	w := textWidth + 2*pad
 	h := float64(n)*size*1.3 + 2*pad
 	x0 := float64(l.Bounds.Min.X) + pad
 	y0 := float64(l.Bounds.Min.Y) + l.BarHeight + pad
@@ -192,20 +199,20 @@ func overlayRect(l view.Layout, n, maxRunes int) image.Rectangle {
 }
 
 // drawOverlay draws the F3 panel.
-func drawOverlay(screen *ebiten.Image, l view.Layout, h hud) {
-	lines := overlayLines(h)
-	longest := 0
+func drawOverlay(screen *ebiten.Image, l view.Layout, h hud, fps float64) {
+	lines := overlayLines(h, fps)
+	size := overlayTextSize(l)
+	face := &text.GoTextFace{Source: monoSource(), Size: size}
+	width := 0.0
 	for _, ln := range lines {
-		longest = max(longest, utf8.RuneCountInString(ln.Text))
+		width = max(width, text.Advance(ln.Text, face))
 	}
-	r := overlayRect(l, len(lines), longest)
+	r := overlayRect(l, len(lines), width)
 	if r.Empty() {
 		return
 	}
-	size := overlayTextSize(l)
 	pad := size * 0.5
 	vector.FillRect(screen, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), overlayPanelColor, false)
-	face := &text.GoTextFace{Source: monoSource(), Size: size}
 	for i, ln := range lines {
 		c := overlayTextColor
 		switch {
@@ -224,7 +231,7 @@ func drawOverlay(screen *ebiten.Image, l view.Layout, h hud) {
 // drawBanner draws the network banner as a band across the lower part of
 // the arena: dark, with an amber rule above and below and large light text.
 func drawBanner(screen *ebiten.Image, l view.Layout, h hud) {
-	raw := bannerLines(h)
+	raw := bannerLines(h, runtime.GOOS)
 	if len(raw) == 0 {
 		return
 	}
@@ -254,6 +261,15 @@ func drawBanner(screen *ebiten.Image, l view.Layout, h hud) {
 	}
 }
 
+// hintText is the reminder of the window's keys on goos (Esc does not quit
+// in a browser tab).
+func hintText(goos string) string {
+	if goos == "js" {
+		return "F3 network"
+	}
+	return "F3 network · Esc quit"
+}
+
 // drawHint draws the small "F3 network" reminder at the bottom right while
 // the overlay is hidden.
 func drawHint(screen *ebiten.Image, l view.Layout) {
@@ -263,5 +279,5 @@ func drawHint(screen *ebiten.Image, l view.Layout) {
 	op.ColorScale.ScaleWithColor(hintTextColor)
 	op.PrimaryAlign = text.AlignEnd
 	op.SecondaryAlign = text.AlignEnd
-	text.Draw(screen, "F3 network · Esc quit", &text.GoTextFace{Source: monoSource(), Size: size}, op)
+	text.Draw(screen, hintText(runtime.GOOS), &text.GoTextFace{Source: monoSource(), Size: size}, op)
 }

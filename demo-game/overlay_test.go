@@ -20,11 +20,11 @@ func TestOverlayLines(t *testing.T) {
 			{Name: "carol", Disconnected: true},
 		},
 	}
-	lines := overlayLines(h)
+	lines := overlayLines(h, 59.6)
 	if len(lines) != 5 {
 		t.Fatalf("%d lines, want a status line, a heading and 3 rows:\n%v", len(lines), lines)
 	}
-	if got, want := lines[0].Text, "frame 1234  input delay 2  seat 1"; got != want {
+	if got, want := lines[0].Text, "frame 1234  input delay 2  60 fps  seat 1"; got != want {
 		t.Errorf("status line %q, want %q", got, want)
 	}
 	if !lines[1].Head {
@@ -61,7 +61,7 @@ func TestOverlayLines(t *testing.T) {
 }
 
 func TestOverlayLinesSpectatorAlone(t *testing.T) {
-	lines := overlayLines(hud{Frame: 7, Local: -1})
+	lines := overlayLines(hud{Frame: 7, Local: -1}, 0)
 	if len(lines) != 2 || !strings.HasSuffix(lines[0].Text, "spectator") || lines[1].Text != "no remote peers" {
 		t.Fatalf("spectator without peers: %+v", lines)
 	}
@@ -107,15 +107,19 @@ func TestCutRunes(t *testing.T) {
 }
 
 func TestBannerLines(t *testing.T) {
-	if got := bannerLines(hud{}); len(got) != 0 {
+	if got := bannerLines(hud{}, "linux"); len(got) != 0 {
 		t.Errorf("no banner: %q", got)
 	}
-	if got := bannerLines(hud{Banner: "  Waiting for a peer…\n"}); len(got) != 1 || got[0] != "Waiting for a peer…" {
+	if got := bannerLines(hud{Banner: "  Waiting for a peer…\n"}, "linux"); len(got) != 1 || got[0] != "Waiting for a peer…" {
 		t.Errorf("waiting banner: %q", got)
 	}
-	got := bannerLines(hud{Banner: "Desync at frame 4242\nchecksums differ", Done: true})
+	got := bannerLines(hud{Banner: "Desync at frame 4242\nchecksums differ", Done: true}, "linux")
 	if len(got) != 3 || got[0] != "Desync at frame 4242" || got[1] != "checksums differ" || !strings.Contains(got[2], "Esc") {
 		t.Errorf("desync banner after the end: %q", got)
+	}
+	// Esc does not close a browser tab: the page does not offer it.
+	if got := bannerLines(hud{Done: true}, "js"); len(got) != 1 || strings.Contains(got[0], "Esc") {
+		t.Errorf("browser banner after the end: %q", got)
 	}
 }
 
@@ -147,20 +151,20 @@ func TestOverlayRect(t *testing.T) {
 		image.Rect(0, 0, 30, 20),
 	} {
 		l := view.NewLayout(b)
-		r := overlayRect(l, 4, 60)
+		r := overlayRect(l, 4, 600)
 		if !r.In(b) {
 			t.Errorf("%v: overlay %v leaves the screen", b, r)
 		}
 		if !r.Empty() && float64(r.Min.Y) < l.BarHeight {
 			t.Errorf("%v: overlay %v covers the score bar (%v px)", b, r, l.BarHeight)
 		}
-		if small := overlayRect(l, 2, 60); small.Dy() > r.Dy() {
+		if small := overlayRect(l, 2, 300); small.Dy() > r.Dy() || small.Dx() > r.Dx() {
 			t.Errorf("%v: 2 lines take %v, 4 lines %v", b, small, r)
 		}
 	}
-	// On the default window the whole table fits.
+	// On the default window a table of 9 lines, 700 pixels wide, fits.
 	l := view.NewLayout(image.Rect(0, 0, defaultWindowWidth, defaultWindowHeight))
-	if r := overlayRect(l, 9, 64); r.Dx() < int(64*overlayMinTextSize*0.6) || r.Max.X >= defaultWindowWidth {
+	if r := overlayRect(l, 9, 700); r.Dx() < 700 || r.Max.X >= defaultWindowWidth || r.Max.Y >= defaultWindowHeight {
 		t.Errorf("default window: overlay %v", r)
 	}
 }
@@ -173,13 +177,13 @@ func FuzzOverlayText(f *testing.F) {
 	f.Add("\xff\xfe", "Desync at frame 12\n\n", 3.0)
 	f.Fuzz(func(t *testing.T, name, banner string, width float64) {
 		h := hud{Local: 0, Banner: banner, Peers: []peerHUD{{Name: name, KbpsIn: width}}}
-		for _, ln := range overlayLines(h)[2:] {
+		for _, ln := range overlayLines(h, width)[2:] {
 			if got := utf8.RuneCountInString(ln.Text); got > 80 {
 				t.Fatalf("row of %d runes for name %q", got, name)
 			}
 		}
 		runes := func(s string) float64 { return float64(utf8.RuneCountInString(s)) }
-		for _, b := range bannerLines(h) {
+		for _, b := range bannerLines(h, "linux") {
 			for _, ln := range wrapText(b, width, runes) {
 				if runes(ln) > width && strings.Contains(ln, " ") {
 					t.Fatalf("line %q wider than %v", ln, width)
@@ -187,4 +191,13 @@ func FuzzOverlayText(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestHintText(t *testing.T) {
+	if h := hintText("linux"); !strings.Contains(h, "F3") || !strings.Contains(h, "Esc") {
+		t.Errorf("native hint %q", h)
+	}
+	if h := hintText("js"); !strings.Contains(h, "F3") || strings.Contains(h, "Esc") {
+		t.Errorf("browser hint %q offers Esc, which does nothing there", h)
+	}
 }

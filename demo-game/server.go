@@ -16,9 +16,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lynnet/lyn/demo-game/web"
 	"github.com/lynnet/lyn/signaling"
 	"github.com/lynnet/lyn/signaling/relay"
 )
+
+// signalPath is where the signaling server's rooms are (web.DefaultSignalPath).
+const signalPath = web.DefaultSignalPath
 
 // serverConfig says how to run the in-process signaling server and relay.
 type serverConfig struct {
@@ -33,7 +37,7 @@ type serverConfig struct {
 	// LoopbackPeers lets the relay relay to loopback addresses: the
 	// embedded game's peers are all on this machine.
 	LoopbackPeers bool
-	// Web serves everything that is not a WebSocket upgrade (nil: 404).
+	// Web serves every path outside signalPath (nil: 404).
 	Web    http.Handler
 	Logger *slog.Logger
 }
@@ -59,7 +63,7 @@ func startServer(cfg serverConfig) (*server, error) {
 	s := &server{served: make(chan error, 1)}
 	scfg := signaling.Config{Logger: cfg.Logger.With("component", "signaling")}
 	if cfg.RelayAddr != "" {
-		rcfg := relay.Config{ListenAddr: cfg.RelayAddr, PublicIP: cfg.PublicIP, Secret: cfg.Secret, Logger: cfg.Logger.With("component", "relay")}
+		rcfg := relay.Config{ListenAddr: cfg.RelayAddr, PublicIP: cfg.PublicIP, Secret: cfg.Secret, Logger: cfg.Logger}
 		if cfg.LoopbackPeers {
 			rcfg.AllowPeer = func(a netip.Addr) bool { return a.IsLoopback() || relay.PublicPeersOnly(a) }
 		}
@@ -99,21 +103,15 @@ func startServer(cfg serverConfig) (*server, error) {
 	}
 	s.addr = l.Addr()
 	s.hs = s.sig.HTTPServer(cfg.Addr)
-	s.hs.Handler = route(s.sig, cfg.Web)
+	mux := http.NewServeMux()
+	// Rooms are /signal/<room>, as the browser page expects.
+	mux.Handle(signalPath, http.StripPrefix(strings.TrimSuffix(signalPath, "/"), s.sig))
+	if cfg.Web != nil {
+		mux.Handle("/", cfg.Web)
+	}
+	s.hs.Handler = mux
 	go func() { s.served <- s.hs.Serve(l) }()
 	return s, nil
-}
-
-// route sends WebSocket upgrades (the rooms) to the signaling server and
-// everything else to the web handler.
-func route(sig http.Handler, web http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || web == nil {
-			sig.ServeHTTP(w, r)
-			return
-		}
-		web.ServeHTTP(w, r)
-	})
 }
 
 // roomURL returns the ws:// URL of room, dialed at host (the server's own
@@ -126,7 +124,7 @@ func (s *server) roomURL(host, room string) string {
 			host = ta.IP.String()
 		}
 	}
-	return "ws://" + net.JoinHostPort(host, port) + "/" + room
+	return "ws://" + net.JoinHostPort(host, port) + signalPath + room
 }
 
 func (s *server) port() int {
@@ -135,6 +133,18 @@ func (s *server) port() int {
 		return 0
 	}
 	return ta.Port
+}
+
+// relayPort is the relay's UDP port (0 without a relay).
+func (s *server) relayPort() int {
+	if s.rl == nil {
+		return 0
+	}
+	ua, _ := s.rl.Addr().(*net.UDPAddr)
+	if ua == nil {
+		return 0
+	}
+	return ua.Port
 }
 
 func (s *server) closeRelay() error {
@@ -213,4 +223,19 @@ func relayAddrFor(hostAddr string) (string, error) {
 		return "", fmt.Errorf("port %q: %w", p, err)
 	}
 	return net.JoinHostPort(h, p), nil
+}
+
+// waitPeers returns once the signaling server holds at least n peers, or
+// ctx ends. The embedded server is this process's own, so its count is the
+// room's.
+func (s *server) waitPeers(ctx context.Context, n int) {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for s.sig.Stats().Peers < n {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -2,16 +2,14 @@
 
 package main
 
-import (
-	"errors"
-)
+import "context"
 
-// errNoWindow: this build has no window.
-var errNoWindow = errors.New("this build has no window yet (demo-game/window.go is not merged): use -headless")
-
-// showWindow opens the game window on the calling goroutine and runs m in
-// it until the window closes.
-func showWindow(m liveMatch, cfg windowConfig) error {
-	_, _ = m, cfg
-	return errNoWindow
+// showWindow opens the game window on the calling goroutine (Ebiten's game
+// loop wants the main one) and plays m in it until the player quits, the
+// match fails or ctx ends (SIGINT, SIGTERM: Ctrl-C in the terminal closes
+// the window).
+func (r *runner) showWindow(ctx context.Context, m liveMatch, cfg windowConfig) error {
+	cfg.Quit = ctx.Done()
+	cfg.Logger = r.log
+	return runWindow(m, cfg)
 }

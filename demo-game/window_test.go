@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"log/slog"
 	"testing"
 
 	"github.com/lynnet/lyn/demo-game/sim"
@@ -44,16 +45,47 @@ func TestWindowUpdateTicksUntilDone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if m.ticks != 5 {
-		t.Fatalf("%d ticks, want 5: the window stops ticking once the HUD says Done", m.ticks)
+	// The match goes on ticking (its session serves the other peers) but
+	// the picture and the frame shown stay those of the end.
+	if m.ticks != 20 {
+		t.Fatalf("%d ticks, want 20: the window keeps ticking after Done", m.ticks)
 	}
 	for i, n := range m.seats {
 		if n != 1 {
 			t.Fatalf("tick %d got %d local inputs, want 1", i, n)
 		}
 	}
-	if !w.hud.Done || int(w.hud.Frame) != m.g.Frame() {
-		t.Fatalf("window HUD %+v, want the match's last one", w.hud)
+	if w.frozen == nil || w.frozen.Frame() != 5 || !w.hud.Done || w.hud.Frame != 5 {
+		t.Fatalf("after Done at tick 5: frozen game at frame %v, HUD %+v; want both at frame 5", w.frozen.Frame(), w.hud)
+	}
+	if m.g.Frame() != 20 || w.frozen.Checksum() == m.g.Checksum() {
+		t.Fatalf("the frozen picture follows the match (frame %d)", m.g.Frame())
+	}
+}
+
+func TestWindowUpdateAfterDoneSurvivesTickError(t *testing.T) {
+	m := &scriptedMatch{g: sim.New(1, 2), doneAt: 2, failAt: 4, tickErr: errors.New("peer gone")}
+	w := newWindowGame(m, windowConfig{Seats: 1, Logger: slog.New(slog.DiscardHandler)})
+	for range 10 {
+		if err := w.Update(); err != nil {
+			t.Fatalf("a Tick error after Done ended the window: %v", err)
+		}
+	}
+	if m.ticks != 4 || !w.tickFailed {
+		t.Fatalf("%d ticks (failed %v), want 4: no ticks after the failure", m.ticks, w.tickFailed)
+	}
+}
+
+func TestWindowUpdateQuit(t *testing.T) {
+	q := make(chan struct{})
+	m := &scriptedMatch{g: sim.New(1, 2)}
+	w := newWindowGame(m, windowConfig{Seats: 1, Quit: q})
+	if err := w.Update(); err != nil {
+		t.Fatal(err)
+	}
+	close(q)
+	if err := w.Update(); !errors.Is(err, errQuit) || m.ticks != 1 {
+		t.Fatalf("after Quit closed: %v after %d ticks, want errQuit after 1", err, m.ticks)
 	}
 }
 

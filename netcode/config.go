@@ -58,8 +58,8 @@ type Config struct {
 	AcceptPeer func(peer PeerID) bool
 
 	// ICEDisconnectedTimeout is how long the selected ICE path may stay
-	// silent before ICE calls it disconnected (pion's keepalive checks run
-	// every 250 ms, so a working path is never silent that long). Zero:
+	// silent before ICE calls it disconnected (ICE checks it every 250 ms,
+	// so a working path is never silent that long). Zero:
 	// DefaultICEDisconnectedTimeout (1 s; pion's own default is 5 s).
 	ICEDisconnectedTimeout time.Duration
 	// ICERestartAfter is how long a path may stay disconnected before the

@@ -30,6 +30,37 @@
 // RTCPeerConnection: the tuning, Net, interface and logging hooks and the
 // round-trip statistics are native-only there (the browser decides).
 //
+// # Reconnecting
+//
+// A Mesh reads its Signaler until Close, because a broken path needs it.
+// ICE checks each pair's path every 250 ms; after
+// Config.ICEDisconnectedTimeout (1 s) of silence the path is interrupted
+// (PeerStats.Interruptions). A path that comes back within
+// Config.ICERestartAfter (another second) resumes by itself; otherwise the
+// pair restarts ICE through the Signaler (the offering side offers, the
+// other asks it to; Signal.Restart numbers the negotiations so overtaken
+// ones are ignored), gathering candidates anew, so a peer that moved to
+// another network is found at its new address. The data channels and
+// their SCTP association live on: nothing sent on the control channel is
+// lost, and the game's session sees the silence as EventPeerInterrupted
+// and EventPeerResumed (or, past its DisconnectTimeout, disconnects the
+// peer at a frame every peer agrees on). SCTP's retransmission timer is
+// capped at 500 ms so traffic resumes soon after ICE does: a session
+// resumes ~0.5 s after a 1.25 s cut ends and ~0.8 s after a 4 s cut (which
+// needs a restart) ends (TestVNetReconnectAfterCut). Link.Restart restarts
+// on demand. Restarts cannot ride the path they replace (restarting ICE
+// drops it at once), so once the signaling server is gone a broken path
+// cannot be restarted: the game goes on over the paths that work,
+// Mesh.SignalingErr says why, and each restart it would have made is
+// reported as a PeerError wrapping ErrSignalingGone (Mesh.Errors,
+// Session.PeerErrors). PeerStats.Restarts and LastRestart count and time
+// the restarts, RestartAttempts the negotiations begun. Restarts repeat
+// every Config.ICERestartTimeout (5 s) until the path is back, the
+// signaling server says the peer left, or the session gives up on the
+// peer: Join's Session then ends its Link (Link.Disconnect), closing the
+// PeerConnection and ignoring the peer's signals
+// (TestVNetGivenUpPeerNotRestarted).
+//
 // Join and JoinSpectator do all of it from a room URL on a lyn signaling
 // server: players get a running rollback session over a full mesh,
 // spectators a rollback spectator.

@@ -12,7 +12,8 @@ var (
 	// ErrInvalidConfig reports arguments to Connect that cannot work: no
 	// signaler, duplicate peers, a negative queue length.
 	ErrInvalidConfig = errors.New("netcode: invalid config")
-	// ErrClosed is returned when sending on a Link of a closed Mesh.
+	// ErrClosed is returned when sending on a Link of a closed Mesh, or on
+	// a Link ended by Link.Disconnect, and by Link.Restart on either.
 	ErrClosed = errors.New("netcode: closed")
 	// ErrUnknownPeer is returned when a peer is not part of the Mesh.
 	ErrUnknownPeer = errors.New("netcode: unknown peer")

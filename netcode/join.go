@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,7 +44,14 @@ type JoinConfig[I comparable] struct {
 	NewGame func(seed uint64, players int) rollback.Game[I]
 	// Session is the template of the rollback session (input delay,
 	// prediction window, recorder, clock...); Join sets Players and Self,
-	// and Spectators on the host (see MaxSpectators).
+	// and Spectators on the host (see MaxSpectators). Its
+	// DisconnectTimeout bounds how long a peer may be cut off and still
+	// come back: netcode restarts a broken path about 2 s into the cut
+	// (Config.ICEDisconnectedTimeout + ICERestartAfter) and a peer that
+	// moved to another network is back some 3 s after the move
+	// (TestVNetReconnectNewAddress), so the engine's default of 2 s gives
+	// up first; a game that wants players to survive a network switch
+	// sets 5 to 10 s.
 	Session rollback.Config[I]
 	// MaxSpectators is how many spectators the host accepts at the same
 	// time (default DefaultMaxSpectators; negative: none). Only the host
@@ -72,6 +80,9 @@ type Session[I comparable] struct {
 	*rollback.Session[I]
 	conn
 	player rollback.Player
+	// live are the Links to the other players that the session has not
+	// given up on yet (see AdvanceFrame).
+	live []*Link
 }
 
 // Spectator watches a game over WebRTC: a rollback.Spectator (all its
@@ -145,7 +156,13 @@ func Join[I comparable](ctx context.Context, cfg JoinConfig[I]) (*Session[I], er
 		client.Close()
 		return nil, err
 	}
-	return &Session[I]{Session: rs, player: self, conn: conn{transport: tr, mesh: mesh, client: client, seed: start.Seed, start: time.Now()}}, nil
+	s := &Session[I]{Session: rs, player: self, conn: conn{transport: tr, mesh: mesh, client: client, seed: start.Seed, start: time.Now()}}
+	for _, id := range ids {
+		if l := mesh.Link(id); l != nil {
+			s.live = append(s.live, l)
+		}
+	}
+	return s, nil
 }
 
 // JoinSpectator joins the room at cfg.URL as a spectator (before or after
@@ -245,7 +262,8 @@ func waitStart(ctx context.Context, c *signaling.Client) (*signaling.Start, erro
 // spectators: the first Signal from a peer not in the order takes a free
 // slot i and PeerID FirstSpectatorID+i; its peer-left frees the slot and is
 // reported to the Mesh as signalGone. Elsewhere slots is empty and
-// such peers are ignored.
+// such peers are ignored. A player's peer-left is reported as signalGone
+// too (the Mesh stops restarting ICE with it).
 type clientSignaler struct {
 	client *signaling.Client
 	order  []signaling.PeerID
@@ -272,14 +290,36 @@ func (c *clientSignaler) Send(ctx context.Context, to PeerID, s Signal) error {
 	if err != nil {
 		return err
 	}
-	return c.client.Send(ctx, dst, b)
+	return c.redact(c.client.Send(ctx, dst, b))
 }
+
+// redact hides the resume token in err's text: the signaling client's
+// errors after a failed resume quote the URL it dialed, token included,
+// and the Mesh logs them and hands them to the game (SignalingErr,
+// PeerErrors). PROTOCOL.md: never show or log the token.
+func (c *clientSignaler) redact(err error) error {
+	w := c.client.Welcome()
+	if err == nil || w == nil || w.ResumeToken == "" || !strings.Contains(err.Error(), w.ResumeToken) {
+		return err
+	}
+	return &redactedError{msg: strings.ReplaceAll(err.Error(), w.ResumeToken, "REDACTED"), err: err}
+}
+
+// redactedError is err with a secret removed from its text; errors.Is and
+// errors.As still see err.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 func (c *clientSignaler) Recv(ctx context.Context) (PeerID, Signal, error) {
 	for {
 		ev, err := c.client.Recv(ctx)
 		if err != nil {
-			return 0, Signal{}, err
+			return 0, Signal{}, c.redact(err)
 		}
 		switch ev := ev.(type) {
 		case *signaling.Signal:
@@ -295,6 +335,9 @@ func (c *clientSignaler) Recv(ctx context.Context) (PeerID, Signal, error) {
 			}
 			c.log.Debug("netcode: ignoring signal from a peer that is not a player", "peer", ev.From)
 		case *signaling.PeerLeft:
+			if i := slices.Index(c.order, ev.ID); i >= 0 {
+				return PeerID(i + 1), Signal{Kind: signalGone}, nil
+			}
 			if id, ok := c.release(ev.ID); ok {
 				return id, Signal{Kind: signalGone}, nil
 			}
@@ -339,6 +382,31 @@ func (c *clientSignaler) release(who signaling.PeerID) (PeerID, bool) {
 		return FirstSpectatorID + PeerID(i), true
 	}
 	return 0, false
+}
+
+// AdvanceFrame runs one tick of the session (rollback.Session.AdvanceFrame)
+// and then ends, with Link.Disconnect, the Link of every player peer the
+// session has given up on since: the session ignores that peer for good,
+// so its PeerConnection is closed rather than restarted every
+// Config.ICERestartTimeout. This runs on the game's goroutine, between
+// frames: pion's goroutines never look at the session.
+func (s *Session[I]) AdvanceFrame() error {
+	err := s.Session.AdvanceFrame()
+	s.endGivenUp()
+	return err
+}
+
+// endGivenUp disconnects the Links of the peers the session gave up on.
+func (s *Session[I]) endGivenUp() {
+	for i := 0; i < len(s.live); {
+		l := s.live[i]
+		if ps, ok := s.Session.PeerStats(l.Peer()); ok && ps.Disconnected {
+			l.Disconnect()
+			s.live = slices.Delete(s.live, i, i+1)
+			continue
+		}
+		i++
+	}
 }
 
 // LocalPlayer returns the player this peer plays.

@@ -79,6 +79,15 @@ type Link struct {
 	// answered (answerer): 0 for the first, n after n restarts. Signals
 	// carry it as Signal.Restart.
 	gen atomic.Uint32
+	// left is set when the Signaler said the peer left, disconnected when
+	// the game's session gave up on it (Disconnect): no restart is made
+	// for it any more. A disconnected Link is closed, too.
+	left, disconnected atomic.Bool
+	// restartAttempts counts the restart offers and requests sent (under mu).
+	restartAttempts uint64
+	// lastPath keeps the path's stats (transportStats) from just before
+	// Disconnect closed the PeerConnection, which forgets them.
+	lastPath atomic.Pointer[PeerStats]
 	// pcMu serializes the offerer's description changes: a restart's
 	// CreateOffer and SetLocalDescription, and the application of an
 	// answer, which must belong to the newest offer.
@@ -119,7 +128,9 @@ type PeerStats struct {
 	State webrtc.PeerConnectionState
 	// LocalCandidateType and RemoteCandidateType are the types (host,
 	// srflx, prflx, relay) of the selected candidate pair, zero
-	// (webrtc.ICECandidateTypeUnknown) before ICE selects one.
+	// (webrtc.ICECandidateTypeUnknown) before ICE selects one. Once the
+	// Link is disconnected (Link.Disconnect) they, the addresses and the
+	// round trips are the last ones seen before it was closed.
 	LocalCandidateType, RemoteCandidateType webrtc.ICECandidateType
 	// LocalAddress and RemoteAddress are the selected pair's "ip:port".
 	LocalAddress, RemoteAddress string
@@ -149,6 +160,13 @@ type PeerStats struct {
 	LastRestart time.Duration
 	// Restarting is true while an ICE restart has not reconnected yet.
 	Restarting bool
+	// RestartAttempts counts the ICE restart negotiations this side began
+	// (offers made or repeated, or requests to the offering side), whether
+	// they reconnected or not.
+	RestartAttempts uint64
+	// Disconnected is true once the Link was ended for good (Disconnect):
+	// the session gave up on the peer.
+	Disconnected bool
 }
 
 func (m *Mesh) newLink(api *webrtc.API, peer PeerID, offerer bool) (*Link, error) {
@@ -317,7 +335,7 @@ func (l *Link) AssignedID() PeerID { return PeerID(l.assigned.Load()) }
 // the packet is dropped and ErrSendBufferFull returned (unwrapped, so the
 // refusal does not allocate).
 func (l *Link) SendInput(b []byte) error {
-	if l.mesh.closed.Load() {
+	if l.mesh.closed.Load() || l.disconnected.Load() {
 		return ErrClosed
 	}
 	if !l.inputOpen.Load() {
@@ -339,7 +357,7 @@ func (l *Link) SendInput(b []byte) error {
 // control let it out (lyn sets no limit on that buffer; control traffic is
 // small and rare).
 func (l *Link) SendControl(b []byte) error {
-	if l.mesh.closed.Load() {
+	if l.mesh.closed.Load() || l.disconnected.Load() {
 		return ErrClosed
 	}
 	if !l.controlOpen.Load() {
@@ -376,8 +394,16 @@ func (l *Link) Stats() PeerStats {
 	s.Timeline = l.timeline
 	s.Interruptions, s.Restarts, s.LastRestart = l.interruptions, l.restarts, l.lastRestart
 	s.Restarting = !l.restartStart.IsZero()
+	s.RestartAttempts = l.restartAttempts
 	l.mu.Unlock()
-	l.transportStats(&s)
+	s.Disconnected = l.disconnected.Load()
+	if p := l.lastPath.Load(); p != nil {
+		s.LocalCandidateType, s.RemoteCandidateType = p.LocalCandidateType, p.RemoteCandidateType
+		s.LocalAddress, s.RemoteAddress = p.LocalAddress, p.RemoteAddress
+		s.ICERoundTrip, s.SCTPRoundTrip = p.ICERoundTrip, p.SCTPRoundTrip
+	} else {
+		l.transportStats(&s)
+	}
 	return s
 }
 
@@ -406,9 +432,18 @@ func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 		if l.offerer {
 			return fmt.Errorf("unexpected offer: this side (%d) offers to %d", l.mesh.self, l.peer)
 		}
-		if l.remoteSet && s.Restart <= l.remoteGen {
-			l.mesh.log.Debug("netcode: ignoring repeated or overtaken offer", "peer", l.peer, "restart", s.Restart)
+		if l.remoteSet && s.Restart < l.remoteGen {
+			l.mesh.log.Debug("netcode: ignoring an overtaken offer", "peer", l.peer, "restart", s.Restart)
 			return nil
+		}
+		if l.remoteSet && s.Restart == l.remoteGen {
+			// Offered again: our answer may have been lost. Repeat it.
+			cur := l.pc.CurrentLocalDescription()
+			if cur == nil || cur.Type != webrtc.SDPTypeAnswer {
+				return nil
+			}
+			l.mesh.log.Debug("netcode: repeated offer, answering again", "peer", l.peer, "restart", s.Restart)
+			return l.answer(ctx, cur.SDP, s.Restart)
 		}
 		restart := l.remoteSet
 		l.start()
@@ -430,13 +465,7 @@ func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 		if err := l.pc.SetLocalDescription(answer); err != nil {
 			return fmt.Errorf("set local answer: %w", err)
 		}
-		reply := Signal{Kind: SignalAnswer, SDP: answer.SDP, Restart: s.Restart}
-		if l.accepted {
-			reply.Peer = l.peer // tell the newcomer the id it was accepted as
-		}
-		if err := l.mesh.sig.Send(ctx, l.peer, reply); err != nil {
-			return fmt.Errorf("%w: send answer: %w", ErrSignaling, err)
-		}
+		return l.answer(ctx, answer.SDP, s.Restart)
 	case SignalAnswer:
 		if !l.offerer {
 			return fmt.Errorf("unexpected answer: peer %d offers to this side (%d)", l.peer, l.mesh.self)
@@ -477,12 +506,21 @@ func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 			l.mesh.log.Debug("netcode: ignoring a restart request to the answering side", "peer", l.peer)
 			return nil
 		}
-		if s.Restart < l.gen.Load() {
-			return nil // a newer restart is already on its way to the peer
-		}
-		l.mesh.goBackground(func() { l.requestRestart("the peer asked") })
+		l.mesh.goBackground(func() { l.requestRestart("the peer asked", int64(s.Restart)) })
 	default:
 		l.mesh.log.Debug("netcode: ignoring signal of unknown kind", "peer", l.peer, "kind", s.Kind)
+	}
+	return nil
+}
+
+// answer sends the answer of negotiation gen.
+func (l *Link) answer(ctx context.Context, sdp string, gen uint32) error {
+	reply := Signal{Kind: SignalAnswer, SDP: sdp, Restart: gen}
+	if l.accepted {
+		reply.Peer = l.peer // tell the newcomer the id it was accepted as
+	}
+	if err := l.mesh.sig.Send(ctx, l.peer, reply); err != nil {
+		return fmt.Errorf("%w: send answer: %w", ErrSignaling, err)
 	}
 	return nil
 }

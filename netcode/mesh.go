@@ -185,7 +185,7 @@ func (m *Mesh) signalLoop(ctx context.Context) error {
 			return fmt.Errorf("%w: receive: %w", ErrSignaling, err)
 		}
 		if s.Kind == signalGone {
-			m.removeAccepted(from)
+			m.peerLeft(from)
 			continue
 		}
 		l := m.Link(from)
@@ -194,6 +194,10 @@ func (m *Mesh) signalLoop(ctx context.Context) error {
 				m.log.Debug("netcode: signal from unknown peer", "peer", from, "kind", s.Kind)
 				continue
 			}
+		}
+		if l.disconnected.Load() {
+			m.log.Debug("netcode: ignoring a signal from a disconnected peer", "peer", from, "kind", s.Kind)
+			continue
 		}
 		if err := l.handleSignal(ctx, s); err != nil {
 			if ctx.Err() != nil {
@@ -231,19 +235,29 @@ func (m *Mesh) accept(peer PeerID) *Link {
 	return l
 }
 
-// removeAccepted closes and forgets the Link to an accepted peer that left
-// (its Signaler said so), so that its PeerID can be given to another.
-// Peers given to Connect are never removed. Called from the signal loop.
-func (m *Mesh) removeAccepted(peer PeerID) {
+// peerLeft handles a peer that left (its Signaler said so). The Link to
+// an accepted peer is closed and forgotten, so that its PeerID can be
+// given to another. The Link to a peer given to Connect stays (its path
+// may still carry the peer's last packets, and the game's session decides
+// when it is gone), but is never restarted again: the peer can no longer
+// be signaled. Called from the signal loop.
+func (m *Mesh) peerLeft(peer PeerID) {
 	m.linksMu.Lock()
 	l := m.links[peer]
-	if l == nil || !l.accepted || m.closed.Load() {
+	if l == nil || m.closed.Load() {
 		m.linksMu.Unlock()
+		return
+	}
+	if !l.accepted {
+		m.linksMu.Unlock()
+		l.stopRestarting()
+		m.log.Info("netcode: peer left the room; its link will not be restarted", "peer", peer)
 		return
 	}
 	delete(m.links, peer)
 	m.order = slices.DeleteFunc(m.order, func(o *Link) bool { return o == l })
 	m.linksMu.Unlock()
+	l.stopRestarting()
 	m.log.Debug("netcode: accepted peer left", "peer", peer)
 	if err := closePeerConnection(l.pc); err != nil {
 		m.log.Debug("netcode: closing a departed peer", "peer", peer, "err", err)

@@ -27,6 +27,13 @@ import (
 // signaling server is gone), a restart is not attempted (it would drop a
 // path that might still come back by itself) and ErrSignalingGone is
 // reported instead.
+//
+// A peer the game's session has given up on (past its DisconnectTimeout)
+// is never restarted again: the session ignores it from then on, so
+// Join's Session ends its Link (Disconnect), which closes the
+// PeerConnection. A peer the signaling server says left is not restarted
+// either (there is nobody to signal), but its Link stays open for the
+// session to give up on.
 
 // pathUp runs when ICE reports the path connected: an interruption or a
 // restart is over.
@@ -64,7 +71,7 @@ func (l *Link) pathDown(s webrtc.ICEConnectionState) {
 		l.interruptions++
 		l.mesh.log.Warn("netcode: path interrupted", "peer", l.peer, "ice", s)
 	}
-	if l.restartTimer == nil && l.restartStart.IsZero() && l.mesh.cfg.ICERestartAfter > 0 {
+	if l.restartTimer == nil && l.restartStart.IsZero() && l.mesh.cfg.ICERestartAfter > 0 && !l.ended() {
 		l.restartTimer = time.AfterFunc(l.mesh.cfg.ICERestartAfter, l.restartDue)
 	}
 }
@@ -72,7 +79,7 @@ func (l *Link) pathDown(s webrtc.ICEConnectionState) {
 // restartBegan marks the start of a restart (for PeerStats) if none runs.
 func (l *Link) restartBegan() {
 	l.mu.Lock()
-	if l.restartStart.IsZero() {
+	if l.restartStart.IsZero() && !l.disconnected.Load() {
 		l.restartStart = time.Now()
 	}
 	l.mu.Unlock()
@@ -82,7 +89,7 @@ func (l *Link) restartBegan() {
 // Config.ICERestartAfter, or a restart has not reconnected within
 // Config.ICERestartTimeout.
 func (l *Link) restartDue() {
-	if !l.mesh.enter() {
+	if l.ended() || !l.mesh.enter() {
 		return
 	}
 	defer l.mesh.leave()
@@ -91,7 +98,7 @@ func (l *Link) restartDue() {
 	fine := l.down.IsZero() && l.restartStart.IsZero()
 	l.mu.Unlock()
 	if !fine {
-		l.requestRestart("path down")
+		l.requestRestart("path down", anyGen)
 	}
 }
 
@@ -100,25 +107,45 @@ func (l *Link) restartDue() {
 // its network changed, or for tests. It returns at once; the restart goes
 // on in the background (PeerStats.Restarting, Restarts). The error is
 // ErrSignalingGone (wrapped in a PeerError) if the Signaler no longer
-// works, so no restart can be negotiated.
+// works, so no restart can be negotiated, and ErrClosed if the Mesh is
+// closed or the Link ended (Disconnect).
 func (l *Link) Restart() error {
-	if l.mesh.closed.Load() {
+	if l.mesh.closed.Load() || l.disconnected.Load() {
 		return ErrClosed
 	}
 	if err := l.mesh.SignalingErr(); err != nil {
 		return l.restartImpossible(err)
 	}
-	l.mesh.goBackground(func() { l.requestRestart("asked by the game") })
+	l.mesh.goBackground(func() { l.requestRestart("asked by the game", anyGen) })
 	return nil
 }
 
+// anyGen, as requestRestart's seen, restarts whatever the current
+// negotiation.
+const anyGen = -1
+
 // requestRestart starts an ICE restart (offerer) or asks the peer for one
 // (answerer), and arms the timer that repeats it if it does not reconnect.
-func (l *Link) requestRestart(reason string) error {
+// seen is, for a peer's request, the newest negotiation the peer had
+// applied: if this side has made a newer one since, the request crossed it
+// and is dropped.
+func (l *Link) requestRestart(reason string, seen int64) error {
 	if err := l.mesh.SignalingErr(); err != nil {
 		return l.restartImpossible(err)
 	}
 	l.mu.Lock()
+	if l.ended() {
+		// Checked under mu: Disconnect and stopRestarting stop the timer
+		// after setting their flag, so none is armed past them.
+		l.mu.Unlock()
+		return nil
+	}
+	if seen != anyGen && !l.restartStart.IsZero() && time.Since(l.restartStart) < l.mesh.cfg.ICERestartTimeout {
+		// A restart is running and its timer will repeat it if need be: a
+		// peer's requests meanwhile (a lost answer, or a flood) add nothing.
+		l.mu.Unlock()
+		return nil
+	}
 	if l.restartStart.IsZero() {
 		l.restartStart = time.Now()
 	}
@@ -132,12 +159,13 @@ func (l *Link) requestRestart(reason string) error {
 	defer cancel()
 	var err error
 	if l.offerer {
-		err = l.restartOffer(ctx, reason)
+		err = l.restartOffer(ctx, reason, seen)
 	} else {
 		l.mesh.log.Info("netcode: asking peer to restart ICE", "peer", l.peer, "reason", reason)
+		l.attempted()
 		err = l.mesh.sig.Send(ctx, l.peer, Signal{Kind: SignalRestart, Restart: l.gen.Load()})
 	}
-	if err != nil && l.mesh.ctx.Err() == nil {
+	if err != nil && l.mesh.ctx.Err() == nil && !l.disconnected.Load() {
 		if gone := l.mesh.SignalingErr(); gone != nil {
 			err = gone
 		} else {
@@ -148,20 +176,36 @@ func (l *Link) requestRestart(reason string) error {
 	return err
 }
 
-// restartOffer makes and sends the offer of a new ICE negotiation.
-func (l *Link) restartOffer(ctx context.Context, reason string) error {
+// restartOffer makes and sends the offer of a new ICE negotiation or, if
+// the answer to the last one never came, sends that offer again (pion
+// allows no second offer before the answer, and the first one's ICE
+// restart has already happened here). seen: see requestRestart.
+func (l *Link) restartOffer(ctx context.Context, reason string, seen int64) error {
 	l.pcMu.Lock()
-	gen := l.gen.Add(1) // before CreateOffer: it starts gathering at once
-	offer, err := l.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
-	if err == nil {
-		err = l.pc.SetLocalDescription(offer)
+	gen := l.gen.Load()
+	if seen != anyGen && int64(gen) > seen {
+		l.pcMu.Unlock()
+		return nil
+	}
+	var sdp string
+	if pending := l.pc.PendingLocalDescription(); pending != nil && l.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		sdp, reason = pending.SDP, reason+"; no answer yet, offering again"
+	} else {
+		gen = l.gen.Add(1) // before CreateOffer: it starts gathering at once
+		offer, err := l.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+		if err == nil {
+			err = l.pc.SetLocalDescription(offer)
+		}
+		if err != nil {
+			l.pcMu.Unlock()
+			return fmt.Errorf("netcode: peer %d: ICE restart offer: %w", l.peer, err)
+		}
+		sdp = offer.SDP
 	}
 	l.pcMu.Unlock()
-	if err != nil {
-		return fmt.Errorf("netcode: peer %d: ICE restart offer: %w", l.peer, err)
-	}
+	l.attempted()
 	l.mesh.log.Info("netcode: restarting ICE", "peer", l.peer, "restart", gen, "reason", reason)
-	return l.mesh.sig.Send(ctx, l.peer, Signal{Kind: SignalOffer, SDP: offer.SDP, Restart: gen})
+	return l.mesh.sig.Send(ctx, l.peer, Signal{Kind: SignalOffer, SDP: sdp, Restart: gen})
 }
 
 // restartImpossible reports (and returns) that the Signaler is gone when a
@@ -170,6 +214,63 @@ func (l *Link) restartImpossible(gone error) error {
 	err := PeerError{Peer: l.peer, Err: fmt.Errorf("cannot restart ICE: %w", gone)}
 	l.mesh.report(l.peer, err.Err)
 	return err
+}
+
+// attempted counts a restart offer or request about to be sent.
+func (l *Link) attempted() {
+	l.mu.Lock()
+	l.restartAttempts++
+	l.mu.Unlock()
+}
+
+// ended says the Link is never restarted again: the peer left, or the
+// session gave up on it.
+func (l *Link) ended() bool { return l.left.Load() || l.disconnected.Load() }
+
+// stopRestarting ends the restarts of a peer that left.
+func (l *Link) stopRestarting() {
+	l.left.Store(true)
+	l.mu.Lock()
+	if l.restartTimer != nil {
+		l.restartTimer.Stop()
+		l.restartTimer = nil
+	}
+	l.mu.Unlock()
+}
+
+// Disconnect ends the Link for good, for a peer the game's session has
+// given up on (rollback's PeerStats.Disconnected, which precedes
+// EventPeerDisconnected): the session ignores the peer from then on, so
+// restarting ICE with it every Config.ICERestartTimeout would only cost
+// signaling and sockets. ICE is never restarted again, the peer's signals
+// are ignored, sends fail with ErrClosed, and the PeerConnection is closed
+// in the background (Mesh.Close waits for it), which frees its sockets and
+// pion's goroutines. The Link stays in the Mesh, for its Stats.
+//
+// Join's Session calls it by itself after each AdvanceFrame; a game that
+// runs its own rollback.Session over a Mesh calls it when the session
+// gives up on a peer. It returns at once, never touches the session, and
+// is safe to call more than once, from any goroutine.
+func (l *Link) Disconnect() {
+	if l.disconnected.Swap(true) {
+		return
+	}
+	l.mu.Lock()
+	if l.restartTimer != nil {
+		l.restartTimer.Stop()
+		l.restartTimer = nil
+	}
+	l.restartStart = time.Time{} // a restart running now never completes
+	l.mu.Unlock()
+	var last PeerStats
+	l.transportStats(&last)
+	l.lastPath.Store(&last)
+	l.mesh.log.Info("netcode: the session gave up on the peer; closing its link", "peer", l.peer)
+	l.mesh.goBackground(func() {
+		if err := closePeerConnection(l.pc); err != nil {
+			l.mesh.log.Debug("netcode: closing a disconnected peer", "peer", l.peer, "err", err)
+		}
+	})
 }
 
 // enter registers a background task (a restart, a timer's callback) that

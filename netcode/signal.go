@@ -27,9 +27,10 @@ const (
 )
 
 // signalGone is never sent: a Signaler's Recv returns it to tell the Mesh
-// that a peer it accepted (Config.AcceptPeer) has left, so its Link is
-// closed and its PeerID can be given to another peer. It has no text form,
-// so no remote peer can forge it.
+// that a peer has left: the Link to a peer it accepted (Config.AcceptPeer)
+// is closed and its PeerID can be given to another peer; the Link to
+// another peer is no longer restarted. It has no text form, so no remote
+// peer can forge it.
 const signalGone SignalKind = 255
 
 var signalKindNames = [...]string{SignalOffer: "offer", SignalAnswer: "answer", SignalCandidate: "candidate", SignalRestart: "restart"}

@@ -19,6 +19,8 @@ func TestSignalJSON(t *testing.T) {
 		{Kind: SignalOffer, SDP: "v=0\r\n"},
 		{Kind: SignalAnswer, SDP: "v=0\r\n"},
 		{Kind: SignalCandidate, Candidate: &webrtc.ICECandidateInit{Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host", SDPMid: &mid, SDPMLineIndex: &idx}},
+		{Kind: SignalOffer, SDP: "v=0\r\n", Restart: 2},
+		{Kind: SignalRestart, Restart: 1},
 	} {
 		b, err := json.Marshal(s)
 		if err != nil {
@@ -39,6 +41,24 @@ func TestSignalJSON(t *testing.T) {
 	in := `{"kind":"candidate","candidate":{"candidate":"candidate:842163049 1 udp 1677729535 1.2.3.4 3478 typ srflx raddr 0.0.0.0 rport 0","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"abcd"}}`
 	if err := json.Unmarshal([]byte(in), &s); err != nil || s.Kind != SignalCandidate || *s.Candidate.UsernameFragment != "abcd" {
 		t.Fatalf("browser candidate: %+v %v", s, err)
+	}
+	// The restart messages of PROTOCOL.md, exactly.
+	for in, want := range map[string]string{
+		`{"kind":"offer","sdp":"v=0\r\n","restart":2}`: "",
+		`{"kind":"restart","restart":1}`:               "",
+		`{"kind":"candidate","candidate":{"candidate":"candidate:1 1 udp 2130706431 10.0.0.3 5000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":null},"restart":2}`: "",
+	} {
+		var s Signal
+		if err := json.Unmarshal([]byte(in), &s); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		out, _ := json.Marshal(s)
+		if want == "" {
+			want = in
+		}
+		if string(out) != want {
+			t.Errorf("%s encodes as %s", in, out)
+		}
 	}
 	if err := json.Unmarshal([]byte(`{"kind":"bogus"}`), &s); err == nil {
 		t.Error("unknown kind accepted")
@@ -92,4 +112,32 @@ func TestHostileSignals(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	t.Log(err)
+}
+
+// FuzzSignalJSON decodes arbitrary signaling payloads as a Signaler built
+// on a WebSocket server would: no panic, and whatever decodes encodes
+// again and decodes to the same Signal (kind, restart number, peer, SDP).
+func FuzzSignalJSON(f *testing.F) {
+	f.Add([]byte(`{"kind":"offer","sdp":"v=0\r\n","restart":2}`))
+	f.Add([]byte(`{"kind":"restart","restart":1}`))
+	f.Add([]byte(`{"kind":"answer","sdp":"v=0","peer":1001}`))
+	f.Add([]byte(`{"kind":"candidate","candidate":{"candidate":"candidate:1 1 udp 1 1.2.3.4 5 typ host","sdpMid":"0","sdpMLineIndex":0},"restart":4294967295}`))
+	f.Add([]byte(`{"kind":"restart","restart":-1}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var s Signal
+		if json.Unmarshal(b, &s) != nil || s.Kind == 0 {
+			return
+		}
+		out, err := json.Marshal(s)
+		if err != nil {
+			t.Fatalf("decoded %+v from %q but cannot encode it: %v", s, b, err)
+		}
+		var back Signal
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("%s does not decode: %v", out, err)
+		}
+		if back.Kind != s.Kind || back.Restart != s.Restart || back.Peer != s.Peer || back.SDP != s.SDP {
+			t.Fatalf("round trip changed %+v into %+v", s, back)
+		}
+	})
 }

@@ -193,7 +193,8 @@ func (t *Transport[I]) control(from PeerID, ch Channel, b []byte) {
 	t.n.control.Add(1)
 	// The session's shape is checked by the engine's sync fingerprint; of
 	// the control messages only a version refusal needs telling the game.
-	// ICE restarts are handled by the reconnect logic (issue 6).
+	// lyn restarts ICE through the Signaler (reconnect.go), never with an
+	// ice-restart message (PROTOCOL.md says why): one is counted, ignored.
 	if t.ctl.Type == wire.TypeBye && t.ctl.Bye.Code == wire.ByeVersion {
 		t.report(from, fmt.Errorf("%w: %s", ErrPeerVersion, t.ctl.Bye.Reason))
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lynnet/lyn/internal/pionlog"
 	"github.com/pion/ice/v4"
+	"github.com/pion/transport/v5"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
 )
@@ -184,31 +185,44 @@ func vnetNetwork(t *testing.T, n int, delay time.Duration, loss int, lossSeed fu
 }
 
 // vnetConnectAll connects peers 1..len(nets), peer i+1 on nets[i], through
-// an in-memory signaler whose signals take delay; cfg is the template of
-// every peer's Config. A cleanup closes the meshes.
+// an in-memory signaler whose signals take delay, and says how long it
+// took; cfg is the template of every peer's Config. A cleanup closes the
+// meshes.
 func vnetConnectAll(t *testing.T, nets []*vnet.Net, delay time.Duration, cfg Config) ([]*Mesh, time.Duration, error) {
 	t.Helper()
 	hub := NewMemorySignaling()
 	hub.Delay = delay
+	tn := make([]transport.Net, len(nets))
+	for i, n := range nets {
+		tn[i] = n
+	}
+	start := time.Now()
+	meshes, err := connectNets(t, tn, hub.Signaler, cfg)
+	return meshes, time.Since(start), err
+}
+
+// connectNets connects peers 1..len(nets), peer i+1 on nets[i] (UDP4, no
+// mDNS) with Signaler sig(i+1); cfg is the template of every peer's
+// Config. A cleanup closes the meshes that connected.
+func connectNets(t *testing.T, nets []transport.Net, sig func(PeerID) Signaler, cfg Config) ([]*Mesh, error) {
+	t.Helper()
 	ids := make([]PeerID, len(nets))
 	for i := range ids {
 		ids[i] = PeerID(i + 1)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second) // virtual time
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // virtual time
 	defer cancel()
 	meshes := make([]*Mesh, len(nets))
 	errs := make([]error, len(nets))
 	var wg sync.WaitGroup
-	start := time.Now()
 	for i, id := range ids {
 		c := cfg
 		c.Net = nets[i]
 		c.NetworkTypes = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
 		c.MulticastDNSMode = ice.MulticastDNSModeDisabled
-		wg.Go(func() { meshes[i], errs[i] = Connect(ctx, id, ids, hub.Signaler(id), c) })
+		wg.Go(func() { meshes[i], errs[i] = Connect(ctx, id, ids, sig(id), c) })
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
 	t.Cleanup(func() { closeAll(t, meshes) })
-	return meshes, elapsed, errors.Join(errs...)
+	return meshes, errors.Join(errs...)
 }

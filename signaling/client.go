@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -392,6 +393,8 @@ func (c *Client) resume() (*websocket.Conn, error) {
 		}
 		ws, w, err := dialWelcome(ctx, u.String(), c.cfg)
 		if err != nil {
+			// The dial error quotes the URL, and with it the resume token.
+			err = redactedError{err, c.welcome.ResumeToken}
 			lastErr = err
 			c.log.Debug("signaling: resume attempt failed", "attempt", attempt+1, "err", err)
 			var se *Error
@@ -457,3 +460,19 @@ func (c *Client) keepAlive() {
 		}
 	}
 }
+
+// redactedError hides a secret (the resume token) in an error's text, which
+// ends up in logs; errors.Is and errors.As still see the error it wraps.
+type redactedError struct {
+	err    error
+	secret string
+}
+
+func (e redactedError) Error() string {
+	if e.secret == "" {
+		return e.err.Error()
+	}
+	return strings.ReplaceAll(e.err.Error(), e.secret, "<resume-token>")
+}
+
+func (e redactedError) Unwrap() error { return e.err }

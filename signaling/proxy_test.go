@@ -3,7 +3,9 @@
 package signaling
 
 import (
+	"errors"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -137,5 +139,34 @@ func TestResumeReplacesLiveSocket(t *testing.T) {
 	err, _ := rawReadUntilClose(t, old)
 	if code := closeStatus(err); code != StatusReplaced {
 		t.Fatalf("old socket closed with %v, want 4000", err)
+	}
+}
+
+// A failed resume's error names the URL it dialed; the resume token in it is
+// a secret and must not reach the game's logs.
+func TestResumeFailureHidesToken(t *testing.T) {
+	ts := startServer(t, Config{})
+	room := freshRoom("redact")
+	c := dial(t, ts.url(room), ClientConfig{ResumeAttempts: 2, ResumeBackoff: time.Millisecond})
+	token := c.welcome.ResumeToken
+	if token == "" {
+		t.Fatal("no resume token in the welcome")
+	}
+	// Stop accepting connections, then drop the live socket under the
+	// client: every resume dial fails with an error that quotes the URL.
+	ts.hs.Close()
+	c.mu.Lock()
+	ws := c.ws
+	c.mu.Unlock()
+	ws.CloseNow()
+	err := waitEnd(t, c)
+	if !errors.Is(err, ErrResumeFailed) {
+		t.Fatalf("client ended with %v, want ErrResumeFailed", err)
+	}
+	if strings.Contains(err.Error(), token) {
+		t.Fatalf("the error shows the resume token: %v", err)
+	}
+	if !strings.Contains(err.Error(), "<resume-token>") {
+		t.Fatalf("the error should show where the token was: %v", err)
 	}
 }

@@ -261,14 +261,18 @@ func (g *Game) Advance(inputs []rollback.PlayerInput[Input]) {
 		g.eliminate()
 		g.checkRoundOver()
 	case PhaseRoundOver:
+		// Discs still slide after the round is decided; one that slides
+		// off the platform falls (the round's result stands).
 		g.move(nil)
 		g.collide()
+		g.eliminate()
 		if g.phaseFrame >= RoundOverFrames {
 			g.startRound()
 		}
 	case PhaseMatchOver:
 		g.move(nil)
 		g.collide()
+		g.eliminate()
 		if n, _ := g.connected(); g.phaseFrame >= MatchOverFrames && (g.players == 1 || n >= 2) {
 			g.newMatch()
 		}

@@ -64,14 +64,14 @@ func Draw(screen *ebiten.Image, g *sim.Game, opts Options) {
 func drawArena(screen *ebiten.Image, g *sim.Game, l Layout) {
 	cx, cy := l.Point(0, 0)
 	// Where the platform started: a faint ring, so the shrinking shows.
-	vector.StrokeCircle(screen, cx, cy, l.Length(sim.ArenaStartRadius), 2, ghostRingColor, true)
+	strokeCircle(screen, cx, cy, l.Length(sim.ArenaStartRadius), 2, ghostRingColor, true)
 	r := g.ArenaRadius()
 	if r <= 0 {
 		return
 	}
 	late := 1 - r.Float()/sim.ArenaStartRadius.Float()
-	vector.FillCircle(screen, cx, cy, l.Length(r), mix(platformColor, platformLate, late*late), true)
-	vector.StrokeCircle(screen, cx, cy, l.Length(r), max(2, float32(l.Scale)*2), edgeColor, true)
+	fillCircle(screen, cx, cy, l.Length(r), mix(platformColor, platformLate, late*late))
+	strokeCircle(screen, cx, cy, l.Length(r), max(2, float32(l.Scale)*2), edgeColor, true)
 }
 
 func drawDisc(screen *ebiten.Image, g *sim.Game, l Layout, p int, opts Options) {
@@ -94,7 +94,7 @@ func drawDisc(screen *ebiten.Image, g *sim.Game, l Layout, p int, opts Options) 
 	if d.Dashing > 0 || d.Stunned > 0 {
 		for k := 3; k >= 1; k-- {
 			tx, ty := l.Point(d.X-d.VX*sim.Fixed(2*k), d.Y-d.VY*sim.Fixed(2*k))
-			vector.FillCircle(screen, tx, ty, r*(1-0.15*float32(k)), fade(base, alpha*0.5/float64(k+1)), true)
+			fillCircle(screen, tx, ty, r*(1-0.15*float32(k)), fade(base, alpha*0.5/float64(k+1)))
 		}
 	}
 
@@ -102,7 +102,7 @@ func drawDisc(screen *ebiten.Image, g *sim.Game, l Layout, p int, opts Options) 
 	if d.Stunned > 0 && g.Frame()/3%2 == 0 {
 		body = mix(base, color.RGBA{0xff, 0xff, 0xff, 0xff}, 0.6) // flash while out of control
 	}
-	vector.FillCircle(screen, x, y, r, fade(body, alpha), true)
+	fillCircle(screen, x, y, r, fade(body, alpha))
 	if !d.Alive {
 		return
 	}
@@ -110,14 +110,14 @@ func drawDisc(screen *ebiten.Image, g *sim.Game, l Layout, p int, opts Options) 
 	// Facing: a notch on the rim where an undirected dash would go.
 	a := float64(d.Facing) * math.Pi / 4
 	fx, fy := x+float32(math.Cos(a))*r*0.62, y+float32(math.Sin(a))*r*0.62
-	vector.FillCircle(screen, fx, fy, r*0.2, fade(backgroundColor, 0.8), true)
+	fillCircle(screen, fx, fy, r*0.2, fade(backgroundColor, 0.8))
 
 	// Dash readiness: a full bright ring when ready, a growing arc while
 	// cooling down.
 	ring := r + max(2, r*0.18)
 	w := max(1.5, r*0.14)
 	if d.DashCooldown == 0 {
-		vector.StrokeCircle(screen, x, y, ring, w, base, true)
+		strokeCircle(screen, x, y, ring, w, base, true)
 	} else {
 		done := 1 - float64(d.DashCooldown)/sim.DashCooldownFrames
 		var path vector.Path
@@ -132,7 +132,7 @@ func drawDisc(screen *ebiten.Image, g *sim.Game, l Layout, p int, opts Options) 
 	size := float64(r) * 0.9
 	label := strconv.Itoa(p + 1)
 	if p == opts.Local {
-		vector.StrokeCircle(screen, x, y, ring+w*2.5, max(2, w), textColor, true)
+		strokeCircle(screen, x, y, ring+w*2.5, max(2, w), textColor, true)
 		drawText(screen, "YOU", float64(x), float64(y-ring-w*3)-size*0.7, size*0.8, textColor, text.AlignCenter)
 	}
 	drawText(screen, label, float64(x), float64(y), size, backgroundColor, text.AlignCenter)
@@ -157,7 +157,7 @@ func drawBar(screen *ebiten.Image, g *sim.Game, l Layout, opts Options) {
 		if d.Disconnected {
 			c, nameColor = fade(c, 0.35), dimTextColor
 		}
-		vector.FillCircle(screen, float32(x+size*0.4), float32(midY), float32(size*0.4), c, true)
+		fillCircle(screen, float32(x+size*0.4), float32(midY), float32(size*0.4), c)
 		name := PlayerName(p, opts)
 		if p == opts.Local {
 			name += " (you)"
@@ -176,9 +176,9 @@ func drawBar(screen *ebiten.Image, g *sim.Game, l Layout, opts Options) {
 		for k := range sim.WinScore {
 			cx := float32(px + (float64(k)+0.4)*step)
 			if k < g.Score(p) {
-				vector.FillCircle(screen, cx, float32(midY), float32(step*0.4), PlayerColor(p), true)
+				fillCircle(screen, cx, float32(midY), float32(step*0.4), PlayerColor(p))
 			} else {
-				vector.StrokeCircle(screen, cx, float32(midY), float32(step*0.36), float32(max(1, step*0.1)), dimTextColor, true)
+				strokeCircle(screen, cx, float32(midY), float32(step*0.36), float32(max(1, step*0.1)), dimTextColor, true)
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"net"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lynnet/lyn/internal/syncbuf"
 	"github.com/pion/stun/v4"
 	"github.com/pion/turn/v5"
 	"go.uber.org/goleak"
@@ -643,7 +643,7 @@ func TestCloseLeaksNothing(t *testing.T) {
 // TestLogsNoSecrets runs a full allocation with every log level on and
 // checks neither the secret nor the password reaches the log.
 func TestLogsNoSecrets(t *testing.T) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: LevelTrace}))
 	srv := startTest(t, Config{Logger: logger}, hooks{})
 	user, pass := Credentials(testSecret, "loud", time.Hour, time.Now())
@@ -663,25 +663,8 @@ func TestLogsNoSecrets(t *testing.T) {
 	}
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestSlogLoggerFactoryLevels(t *testing.T) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{
 		Level: LevelTrace,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -12,31 +11,13 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/lynnet/lyn/internal/syncbuf"
 	"github.com/lynnet/lyn/signaling"
 )
-
-// syncBuffer collects the child's stderr while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestBinary builds lyn-signal, runs it on loopback with the embedded STUN/TURN relay,
 // joins a room, and stops it with SIGTERM, expecting exit code 0.
@@ -60,7 +41,7 @@ func TestBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	addrc := make(chan string, 1)
 	go func() {
 		re := regexp.MustCompile(`msg=listening addr=(\S+)`)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lynnet/lyn/internal/syncbuf"
 	"github.com/lynnet/lyn/netcode"
 	"github.com/lynnet/lyn/rollback"
 	rt "github.com/lynnet/lyn/rollback/rollbacktest"
@@ -331,7 +332,7 @@ func startLynSignal(t *testing.T, args ...string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	addrc := make(chan string, 1)
 	exited := make(chan error, 1)
 	go func() {

@@ -24,6 +24,7 @@ type connectTrial struct {
 	joined  time.Duration // both Join calls returned (signaling, WebRTC up)
 	running time.Duration // both sessions' AdvanceFrame advanced a frame
 	webrtc  time.Duration // offerer's CreateOffer to both channels open (Timeline)
+	offer   time.Duration // offerer's CreateOffer to first input exchanged
 }
 
 // ConnectRow is one tuning's connect times, in milliseconds.
@@ -34,10 +35,12 @@ type ConnectRow struct {
 	// Running: from the first Join call until both sessions have advanced
 	// a frame (first input exchanged). Joined: both Join calls returned.
 	// WebRTC: the offerer's CreateOffer to both channels open.
-	Running Dist   `json:"first_input_ms"`
-	Joined  Dist   `json:"joined_ms"`
-	WebRTC  Dist   `json:"webrtc_ms"`
-	Err     string `json:"error,omitempty"`
+	Running Dist `json:"first_input_ms"`
+	Joined  Dist `json:"joined_ms"`
+	WebRTC  Dist `json:"webrtc_ms"`
+	// OfferToInput: the offerer's CreateOffer until both sessions advanced.
+	OfferToInput Dist   `json:"offer_to_first_input_ms"`
+	Err          string `json:"error,omitempty"`
 }
 
 // measureConnect joins two peers to fresh rooms trials times, bounded by
@@ -47,7 +50,7 @@ func measureConnect(sig *signalServer, trials int, pionTimings bool, budget time
 	if pionTimings {
 		row.Tuning = "pion-defaults"
 	}
-	var running, joined, webrtcT []float64
+	var running, joined, webrtcT, offer []float64
 	deadline := time.Now().Add(budget)
 	for i := 0; i < trials && time.Now().Before(deadline); i++ {
 		tr, err := connectOnce(sig.newRoom("connect"), netcode.Config{LoopbackOnly: true, PionTimings: pionTimings})
@@ -63,8 +66,10 @@ func measureConnect(sig *signalServer, trials int, pionTimings bool, budget time
 		running = append(running, ms(tr.running))
 		joined = append(joined, ms(tr.joined))
 		webrtcT = append(webrtcT, ms(tr.webrtc))
+		offer = append(offer, ms(tr.offer))
 	}
 	row.Running, row.Joined, row.WebRTC = summarize(running), summarize(joined), summarize(webrtcT)
+	row.OfferToInput = summarize(offer)
 	return row
 }
 
@@ -126,7 +131,11 @@ func connectOnce(url string, netCfg netcode.Config) (connectTrial, error) {
 	var tr connectTrial
 	if err := errors.Join(errs[:]...); err == nil {
 		tr = connectTrial{joined: max(joined[0], joined[1]), running: max(running[0], running[1])}
-		tr.webrtc = offerToOpen(sessions[0], sessions[1])
+		var offerAt time.Time
+		tr.webrtc, offerAt = offerToOpen(sessions[0], sessions[1])
+		if !offerAt.IsZero() {
+			tr.offer = tr.running - offerAt.Sub(start)
+		}
 	}
 	for _, s := range sessions {
 		if s != nil {
@@ -136,16 +145,16 @@ func connectOnce(url string, netCfg netcode.Config) (connectTrial, error) {
 	return tr, errors.Join(errs[:]...)
 }
 
-// offerToOpen is the WebRTC part: from the offerer's Timeline.Start to the
-// later of the two sides' ChannelsOpen.
-func offerToOpen(a, b *netcode.Session[rt.Input]) time.Duration {
+// offerToOpen is the WebRTC part: from the offerer's Timeline.Start (also
+// returned) to the later of the two sides' ChannelsOpen.
+func offerToOpen(a, b *netcode.Session[rt.Input]) (time.Duration, time.Time) {
 	sa, sb := a.NetStats(), b.NetStats()
 	if len(sa) != 1 || len(sb) != 1 {
-		return 0
+		return 0, time.Time{}
 	}
 	ta, tb := sa[0].Timeline, sb[0].Timeline
 	if tb.Start.Before(ta.Start) {
 		ta, tb = tb, ta // ta is the offerer's: it starts first
 	}
-	return max(ta.ChannelsOpen, tb.Start.Add(tb.ChannelsOpen).Sub(ta.Start))
+	return max(ta.ChannelsOpen, tb.Start.Add(tb.ChannelsOpen).Sub(ta.Start)), ta.Start
 }

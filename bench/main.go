@@ -258,7 +258,8 @@ func runBench(run []string, s settings, full bool, progress io.Writer) *Report {
 			for _, pion := range []bool{true, false} {
 				r := measureConnect(signal(), s.connectTrials, pion, s.connectBudget)
 				rep.Connect = append(rep.Connect, r)
-				logf("[connect] %-13s: first input p50 %.1f ms p90 %.1f ms, %d trials, %d failed %s", r.Tuning, r.Running.P50, r.Running.P90, r.Trials, r.Failed, r.Err)
+				logf("[connect] %-13s: offer → first input p50 %.1f ms p90 %.1f ms (from Join: %.1f, %.1f), %d trials, %d failed %s",
+					r.Tuning, r.OfferToInput.P50, r.OfferToInput.P90, r.Running.P50, r.Running.P90, r.Trials, r.Failed, r.Err)
 			}
 		case "engine":
 			for _, game := range []string{"reference", "demo"} {

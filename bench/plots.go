@@ -84,15 +84,24 @@ func writePlots(rep *Report, dir string) (map[string]string, error) {
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 		p.Legend.Top, p.Legend.Left = false, false
 		p.Y.Min, p.Y.Max = 0, 1
+		// Cut the axis a little past the largest p99.9: a single stall of
+		// hundreds of ms would squeeze every curve into the left third.
+		cut := 0.0
+		for _, r := range rows {
+			cut = max(cut, 1.5*r.RTT.P999)
+		}
+		p.X.Label.Text = fmt.Sprintf("round trip (µs, log scale, drawn up to %.0f)", cut)
 		for i, r := range rows {
 			s := slices.Clone(r.rttSamples)
 			slices.Sort(s)
 			step := max(1, len(s)/400)
 			var pts plotter.XYs
-			for k := 0; k < len(s); k += step {
+			for k := 0; k < len(s) && s[k] <= cut; k += step {
 				pts = append(pts, plotter.XY{X: max(s[k], 1), Y: float64(k+1) / float64(len(s))})
 			}
-			pts = append(pts, plotter.XY{X: max(s[len(s)-1], 1), Y: 1})
+			if last := s[len(s)-1]; last <= cut {
+				pts = append(pts, plotter.XY{X: max(last, 1), Y: 1})
+			}
 			l, err := plotter.NewLine(pts)
 			if err != nil {
 				return out, err

@@ -97,6 +97,7 @@ func (rep *Report) metrics() map[string]float64 {
 	for _, r := range rep.Connect {
 		k := "connect/" + r.Tuning
 		dist(k+"/first_input_ms", r.Running)
+		dist(k+"/offer_to_first_input_ms", r.OfferToInput)
 		dist(k+"/webrtc_ms", r.WebRTC)
 	}
 	for _, r := range rep.Engine {

@@ -449,12 +449,15 @@ func (l *Link) handleSignal(ctx context.Context, s Signal) error {
 		l.start()
 		// The candidates pion gathers once the offer is applied belong to
 		// this negotiation: number them before it starts gathering.
+		prevGen := l.gen.Load()
 		l.gen.Store(s.Restart)
 		if restart {
 			l.restartBegan()
 			l.mesh.log.Info("netcode: peer restarts ICE", "peer", l.peer, "restart", s.Restart)
 		}
 		if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: s.SDP}); err != nil {
+			// Not applied: later requests must name the negotiation in force.
+			l.gen.Store(prevGen)
 			return fmt.Errorf("set remote offer: %w", err)
 		}
 		l.remoteApplied(s.Restart)

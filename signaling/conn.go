@@ -173,12 +173,14 @@ func (c *conn) writeLoop() {
 		timedOut := ctx.Err() != nil
 		cancel()
 		if err != nil {
+			// Asked before c.mu is taken: the server's lock comes first
+			// (relay holds it while it queues on this conn), never after.
+			if timedOut && !c.s.isClosed() {
+				c.s.reject("write-timeout", "remote", c.ip)
+			}
 			c.mu.Lock()
 			if timedOut {
 				// Too slow or stalled: cut off, like an overflowing queue.
-				if !c.s.isClosed() {
-					c.s.reject("write-timeout", "remote", c.ip)
-				}
 				c.kicked, c.closing, c.queue = true, true, nil
 			} else if !c.closing {
 				// The socket broke: keep the message for a resume.

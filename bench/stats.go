@@ -8,8 +8,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/lynnet/lyn/internal/cputime"
 )
 
 // Dist summarises a sample: count, mean, percentiles and maximum, in the
@@ -63,15 +64,12 @@ type usage struct {
 	bytes   uint64
 }
 
-// cpuTime is the user and system CPU time this process has used
-// (getrusage): on a shared machine it measures our cost where wall time
-// measures the neighbours too.
+// cpuTime is the process's CPU time (user and system) so far: on a shared
+// machine it measures our cost where wall time measures the neighbours too.
+// 0 where the platform does not say.
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := cputime.Process()
+	return d
 }
 
 func readUsage() usage {

@@ -11,12 +11,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/lynnet/lyn/internal/syncbuf"
 )
 
 func TestLimitMaxMessageBytes(t *testing.T) {
@@ -173,22 +173,10 @@ func TestLimitIdleTimeout(t *testing.T) {
 	}
 }
 
-var stallLog syncBuf
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuf) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+var stallLog *syncbuf.Buffer
 
 func TestLimitStalledClientNeverHoldsUpOthers(t *testing.T) {
-	stallLog = syncBuf{}
+	stallLog = &syncbuf.Buffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Log(stallLog.String())
@@ -202,7 +190,7 @@ func TestLimitStalledClientNeverHoldsUpOthers(t *testing.T) {
 		})
 	}}
 	ts := startServerWith(t, Config{
-		SendQueueLen: 64, WriteTimeout: 300 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&stallLog, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		SendQueueLen: 64, WriteTimeout: 300 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(stallLog, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		MessagesPerSecond: 1e6, MessageBurst: 1e6, MaxMessageBytes: 1 << 20,
 	}, smallSendBuffer)
 	room := freshRoom("stall")

@@ -6,7 +6,10 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -341,6 +344,58 @@ func TestServeOnly(t *testing.T) {
 		}
 	}
 	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d after the interrupt:\n%s", code, errOut.String())
+	}
+}
+
+// TestHostServesBrowserPage: -host serves the browser build's page and
+// wasm_exec.js next to the rooms, at the URL it prints for a friend with a
+// browser (the page names the .wasm by its source hash; the .wasm itself is
+// built in the background, which the browser's end-to-end test waits for).
+func TestHostServesBrowserPage(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the page is built by the go command, not on PATH here")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errOut syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-host", "127.0.0.1:0", "-public-ip", "127.0.0.1", "-serve"}, &out, &errOut)
+	}()
+	pageRE := regexp.MustCompile(`a friend with a browser: +(http://\S+)`)
+	var page string
+	for page == "" {
+		if m := pageRE.FindStringSubmatch(out.String()); m != nil {
+			page = m[1]
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("exited with %d before printing the page URL:\n%s%s", code, out.String(), errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	get := func(url string) (int, string, string) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	code, ctype, body := get(page)
+	if code != http.StatusOK || !strings.HasPrefix(ctype, "text/html") || !regexp.MustCompile(`lyn-[0-9a-f]+\.wasm`).MatchString(body) {
+		t.Fatalf("GET %s: %d %s\n%.400s", page, code, ctype, body)
+	}
+	u, _ := url.Parse(page)
+	if code, ctype, _ := get(u.Scheme + "://" + u.Host + "/wasm_exec.js"); code != http.StatusOK || !strings.Contains(ctype, "javascript") {
+		t.Fatalf("GET /wasm_exec.js: %d %s", code, ctype)
+	}
+	cancel() // stops the background wasm build too
 	if code := <-done; code != exitOK {
 		t.Fatalf("exit %d after the interrupt:\n%s", code, errOut.String())
 	}

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -558,6 +559,7 @@ func (h *Handler) build(a *artifact) {
 		// Serving works without the disk cache; the next process rebuilds.
 		h.log.Warn("web: cannot cache the wasm", "err", err)
 	}
+	h.pruneCache(dir, cachedBuilds)
 	a.body = compress(raw)
 	h.log.Info("web: built wasm", "key", a.key, "bytes", len(raw), "gzip_bytes", len(a.body.gz), "took", time.Since(start).Round(time.Millisecond))
 }
@@ -739,6 +741,31 @@ func (h *Handler) sweepTemps(dir string) {
 	for _, p := range old {
 		if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > h.cfg.BuildTimeout {
 			_ = os.Remove(p)
+		}
+	}
+}
+
+// cachedBuilds is how many .wasm builds (about 30 MB each) the disk cache
+// keeps: every source change makes a new one.
+const cachedBuilds = 4
+
+// pruneCache removes all but the keep most recent builds from dir.
+func (h *Handler) pruneCache(dir string, keep int) {
+	paths, _ := filepath.Glob(filepath.Join(dir, "lyn-*.wasm"))
+	type built struct {
+		path string
+		mod  time.Time
+	}
+	var all []built
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil {
+			all = append(all, built{p, fi.ModTime()})
+		}
+	}
+	slices.SortFunc(all, func(a, b built) int { return b.mod.Compare(a.mod) })
+	for _, b := range all[min(keep, len(all)):] {
+		if err := os.Remove(b.path); err == nil {
+			h.log.Info("web: removed an old build from the cache", "path", b.path)
 		}
 	}
 }

@@ -4,12 +4,15 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
+	"time"
 )
 
 // TestPrebuiltBesideExecutable: without Go, the handler serves lyn.wasm
@@ -50,5 +53,46 @@ func TestAcceptsGzip(t *testing.T) {
 		if got := acceptsGzip(h); got != want {
 			t.Errorf("acceptsGzip(%q) = %v", h, got)
 		}
+	}
+}
+
+// TestPruneCacheKeepsNewest: every source change caches a new ~30 MB build;
+// only the newest few stay.
+func TestPruneCacheKeepsNewest(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	for i := range 6 {
+		p := filepath.Join(dir, fmt.Sprintf("lyn-%d.wasm", i))
+		if err := os.WriteFile(p, []byte("\x00asm"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mod := now.Add(time.Duration(i) * time.Minute)
+		if err := os.Chtimes(p, mod, mod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := filepath.Join(dir, "unrelated.txt")
+	if err := os.WriteFile(other, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewHandler(Config{Wasm: filepath.Join(dir, "lyn-5.wasm")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	h.pruneCache(dir, 4)
+	left, _ := filepath.Glob(filepath.Join(dir, "lyn-*.wasm"))
+	slices.Sort(left)
+	want := []string{"lyn-2.wasm", "lyn-3.wasm", "lyn-4.wasm", "lyn-5.wasm"}
+	if len(left) != len(want) {
+		t.Fatalf("left %v, want %v", left, want)
+	}
+	for i := range want {
+		if filepath.Base(left[i]) != want[i] {
+			t.Fatalf("left %v, want %v", left, want)
+		}
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Fatalf("an unrelated file was removed: %v", err)
 	}
 }

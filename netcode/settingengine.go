@@ -36,6 +36,14 @@ func (c Config) settingEngine() webrtc.SettingEngine {
 	}
 	// Always, PionTimings or not: reconnecting depends on noticing a cut.
 	se.SetICETimeouts(c.ICEDisconnectedTimeout, iceFailedTimeout, iceKeepaliveInterval)
+	// A peer's DTLS close_notify does not close the PeerConnection behind
+	// the Mesh's back: the Mesh closes its links itself (Close, the engine
+	// giving a peer up after its goodbye or timeout, the server's peer-left).
+	// pion's close from its DTLS handler also holds the SCTP transport's
+	// lock across a timed wait for the ABORT, which another goroutine's wait
+	// for that lock keeps from ever ending inside a testing/synctest bubble:
+	// a vnet test hung for good in .ci/run's race pass.
+	se.DisableCloseByDTLS(true)
 	se.SetICEMaxBindingRequests(c.maxBindingRequests())
 	return se
 }

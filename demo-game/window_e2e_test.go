@@ -166,7 +166,11 @@ func TestWindowE2E(t *testing.T) {
 	// Esc ends it cleanly with status 0.
 	cpu := processCPU(cmd.Process.Pid)
 	elapsed := time.Since(started)
-	xdotool(t, ctx, display, "search", "--name", "lyn demo", "windowfocus", "key", "Escape")
+	// Esc closes the window at once: xdotool may then fail to finish with
+	// it (BadWindow), which is no failure of the demo; its exit says.
+	if err := xdotoolErr(ctx, display, "search", "--name", "lyn demo", "windowfocus", "key", "Escape"); err != nil {
+		t.Logf("%v (the window may have closed under it)", err)
+	}
 	select {
 	case err := <-exited:
 		waited = true
@@ -291,11 +295,20 @@ func loadAverage() string {
 
 func xdotool(t *testing.T, ctx context.Context, display string, args ...string) {
 	t.Helper()
+	if err := xdotoolErr(ctx, display, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// xdotoolErr runs xdotool and returns its failure, for a key that may
+// close the window before xdotool is done with it.
+func xdotoolErr(ctx context.Context, display string, args ...string) error {
 	cmd := exec.CommandContext(ctx, "xdotool", args...)
 	cmd.Env = append(os.Environ(), "DISPLAY="+display)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("xdotool %v: %v: %s", args, err, out)
+		return fmt.Errorf("xdotool %v: %v: %s", args, err, out)
 	}
+	return nil
 }
 
 // windowRect is the bounding box of the pixels that are not black: the

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -290,36 +289,14 @@ func (c *clientSignaler) Send(ctx context.Context, to PeerID, s Signal) error {
 	if err != nil {
 		return err
 	}
-	return c.redact(c.client.Send(ctx, dst, b))
+	return c.client.Send(ctx, dst, b)
 }
-
-// redact hides the resume token in err's text: the signaling client's
-// errors after a failed resume quote the URL it dialed, token included,
-// and the Mesh logs them and hands them to the game (SignalingErr,
-// PeerErrors). PROTOCOL.md: never show or log the token.
-func (c *clientSignaler) redact(err error) error {
-	w := c.client.Welcome()
-	if err == nil || w == nil || w.ResumeToken == "" || !strings.Contains(err.Error(), w.ResumeToken) {
-		return err
-	}
-	return &redactedError{msg: strings.ReplaceAll(err.Error(), w.ResumeToken, "REDACTED"), err: err}
-}
-
-// redactedError is err with a secret removed from its text; errors.Is and
-// errors.As still see err.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
 
 func (c *clientSignaler) Recv(ctx context.Context) (PeerID, Signal, error) {
 	for {
 		ev, err := c.client.Recv(ctx)
 		if err != nil {
-			return 0, Signal{}, c.redact(err)
+			return 0, Signal{}, err
 		}
 		switch ev := ev.(type) {
 		case *signaling.Signal:
